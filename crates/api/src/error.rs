@@ -1,0 +1,156 @@
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{StatusCode, header::ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use auth_domain::{LoginError, LogoutError, RegisterError, StatusError, StoreError, TokenError};
+use serde::Serialize;
+
+/// Every failure the API reports. Each maps to one status and one `{"status":"fail","message":...}` body;
+/// messages are fixed strings, so no input, secret or internal detail reaches a client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Content-Type must be application/json.")]
+    UnsupportedMediaType,
+    #[error("Request body is too large (at most {} bytes).", crate::MAX_BODY_BYTES)]
+    PayloadTooLarge,
+    #[error("User already exists. Please Log in.")]
+    UserExists,
+    #[error("User does not exist.")]
+    UserDoesNotExist,
+    #[error("Provide a valid auth token.")]
+    MissingToken { status: StatusCode },
+    #[error("Bearer token malformed.")]
+    MalformedBearer,
+    #[error("Signature expired. Please log in again.")]
+    TokenExpired,
+    #[error("Invalid token. Please log in again.")]
+    TokenInvalid,
+    #[error("Token blacklisted. Please log in again.")]
+    TokenRevoked,
+    #[error("Not found.")]
+    NotFound,
+    #[error("Method not allowed.")]
+    MethodNotAllowed,
+    #[error("Service temporarily unavailable. Please try again.")]
+    Unavailable,
+    #[error("Internal server error.")]
+    Internal,
+}
+
+#[derive(Serialize)]
+pub(crate) struct FailBody<'a> {
+    pub status: &'static str,
+    pub message: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            // The Flask service answered a duplicate registration with 202; clients depend on it.
+            Self::UserExists => StatusCode::ACCEPTED,
+            Self::UserDoesNotExist | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MissingToken { status } => *status,
+            Self::MalformedBearer
+            | Self::TokenExpired
+            | Self::TokenInvalid
+            | Self::TokenRevoked => StatusCode::UNAUTHORIZED,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = self.to_string();
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header(ContentType::json());
+        if self.status_code() == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3: a 401 names the scheme; a token that was presented but refused is "invalid_token".
+            let challenge = match self {
+                Self::MissingToken { .. } => "Bearer",
+                Self::MalformedBearer => r#"Bearer error="invalid_request""#,
+                _ => r#"Bearer error="invalid_token""#,
+            };
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            ));
+        }
+        if *self == Self::Unavailable {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.json(FailBody {
+            status: "fail",
+            message: &message,
+        })
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Expired => Self::TokenExpired,
+            TokenError::Invalid => Self::TokenInvalid,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        // Logged once here, where it is handled; the client gets the generic 503 body.
+        tracing::error!(error = %e, "database failure");
+        Self::Unavailable
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::InvalidEmail(e) => Self::BadRequest(e.to_string()),
+            RegisterError::InvalidPassword(e) => Self::BadRequest(e.to_string()),
+            RegisterError::AlreadyExists => Self::UserExists,
+            RegisterError::Store(e) => e.into(),
+            RegisterError::Hash(e) => internal(&e),
+            RegisterError::Token(e) => internal(&e),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => Self::UserDoesNotExist,
+            LoginError::Store(e) => e.into(),
+            LoginError::Token(e) => internal(&e),
+        }
+    }
+}
+
+impl From<StatusError> for ApiError {
+    fn from(e: StatusError) -> Self {
+        match e {
+            StatusError::Token(e) => e.into(),
+            StatusError::Revoked => Self::TokenRevoked,
+            StatusError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LogoutError> for ApiError {
+    fn from(e: LogoutError) -> Self {
+        match e {
+            LogoutError::Token(e) => e.into(),
+            LogoutError::Revoked => Self::TokenRevoked,
+            LogoutError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn internal(e: &dyn std::error::Error) -> ApiError {
+    tracing::error!(error = %e, "internal error");
+    ApiError::Internal
+}

@@ -1,0 +1,114 @@
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+/// `{"email": "...", "password": "..."}` from a JSON body. Other fields are ignored, as the Flask
+/// service did; a missing, null or non-string field is a 400 that names it.
+pub struct Credentials {
+    pub email: String,
+    pub password: SecretString,
+}
+
+impl Credentials {
+    pub fn from_json(body: Value) -> Result<Self, ApiError> {
+        let Value::Object(mut fields) = body else {
+            return Err(ApiError::BadRequest(
+                "Request body must be a JSON object.".into(),
+            ));
+        };
+        let email = take_string(&mut fields, "email")?;
+        let password = SecretString::from(take_string(&mut fields, "password")?);
+        Ok(Self { email, password })
+    }
+}
+
+fn take_string(fields: &mut Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    match fields.remove(name) {
+        Some(Value::String(value)) => Ok(value),
+        None | Some(Value::Null) => Err(ApiError::BadRequest(format!(
+            "The {name} field is required."
+        ))),
+        Some(_) => Err(ApiError::BadRequest(format!(
+            "The {name} field must be a string."
+        ))),
+    }
+}
+
+impl FromRequest for Credentials {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|e| match e.as_error::<ApiError>() {
+                Some(api_error) => api_error.clone(),
+                None => e.as_error::<actix_web::error::JsonPayloadError>().map_or(
+                    ApiError::BadRequest("Request body could not be read.".into()),
+                    super::json::json_error,
+                ),
+            })?;
+            Self::from_json(body.into_inner())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use serde_json::json;
+
+    fn message(body: Value) -> String {
+        match Credentials::from_json(body) {
+            Err(ApiError::BadRequest(m)) => m,
+            Err(other) => panic!("unexpected {other:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn reads_both_fields() {
+        let c = Credentials::from_json(
+            json!({"email": "joe@gmail.com", "password": "123456", "extra": 1}),
+        )
+        .unwrap();
+        assert_eq!(c.email, "joe@gmail.com");
+        assert_eq!(c.password.expose_secret(), "123456");
+    }
+
+    #[test]
+    fn names_the_missing_or_mistyped_field() {
+        assert_eq!(
+            message(json!({"password": "123456"})),
+            "The email field is required."
+        );
+        assert_eq!(
+            message(json!({"email": null, "password": "123456"})),
+            "The email field is required."
+        );
+        assert_eq!(
+            message(json!({"email": 5, "password": "123456"})),
+            "The email field must be a string."
+        );
+        assert_eq!(
+            message(json!({"email": "joe@gmail.com"})),
+            "The password field is required."
+        );
+        assert_eq!(
+            message(json!({"email": "joe@gmail.com", "password": ["x"]})),
+            "The password field must be a string."
+        );
+    }
+
+    #[test]
+    fn refuses_non_objects() {
+        for body in [json!([]), json!("x"), json!(1), json!(null), json!(true)] {
+            assert_eq!(message(body), "Request body must be a JSON object.");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+mod bearer;
+mod credentials;
+mod json;
+
+pub use bearer::{AuthHeaderError, BearerToken, parse_authorization};
+pub use credentials::Credentials;
+pub(crate) use json::json_config;

@@ -1,0 +1,14 @@
+//! The HTTP face of auth-service: the Flask tutorial's wire contract (paths, JSON shapes, messages and
+//! status codes) served by actix-web over the domain's use cases.
+
+mod blocking;
+mod error;
+mod extract;
+mod routes;
+
+pub use error::ApiError;
+pub use extract::{AuthHeaderError, BearerToken, Credentials, parse_authorization};
+pub use routes::configure;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -1,0 +1,29 @@
+use crate::blocking::run_blocking;
+use crate::error::ApiError;
+use crate::extract::Credentials;
+use actix_web::{HttpResponse, web};
+use auth_domain::AuthService;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub(crate) struct TokenBody<'a> {
+    pub status: &'static str,
+    pub message: &'static str,
+    pub auth_token: &'a str,
+}
+
+/// `POST /auth/register`: 201 with a token, or 202 when the email is taken.
+pub async fn register(
+    service: web::Data<AuthService>,
+    credentials: Credentials,
+) -> Result<HttpResponse, ApiError> {
+    let service = service.into_inner();
+    let registered =
+        run_blocking(move || service.register(&credentials.email, credentials.password)).await?;
+    Ok(HttpResponse::Created().json(TokenBody {
+        status: "success",
+        message: "Successfully registered.",
+        auth_token: registered.token.token.expose_secret(),
+    }))
+}

@@ -1,0 +1,41 @@
+use crate::blocking::run_blocking;
+use crate::error::ApiError;
+use crate::extract::BearerToken;
+use actix_web::{HttpResponse, web};
+use auth_domain::AuthService;
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct StatusBody {
+    status: &'static str,
+    data: UserData,
+}
+
+#[derive(Serialize)]
+struct UserData {
+    user_id: i64,
+    email: String,
+    admin: bool,
+    registered_on: String,
+}
+
+/// `GET /auth/status`: the token's user. A missing header is 401.
+pub async fn status(
+    service: web::Data<AuthService>,
+    token: BearerToken<401>,
+) -> Result<HttpResponse, ApiError> {
+    let service = service.into_inner();
+    let user = run_blocking(move || service.status(&token.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(StatusBody {
+        status: "success",
+        data: UserData {
+            user_id: user.id.0,
+            email: user.email.as_str().to_owned(),
+            admin: user.admin,
+            registered_on: user
+                .registered_on
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+        },
+    }))
+}

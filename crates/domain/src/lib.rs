@@ -1,0 +1,34 @@
+//! The heart of auth-service: users, passwords, tokens, the use cases and the storage traits they need.
+//!
+//! This crate knows nothing of HTTP, databases, async runtimes or configuration files: the api crate
+//! calls the use cases, the persistence crate implements the storage traits, and the server wires them.
+
+mod clock;
+mod email;
+mod password;
+mod password_hasher;
+mod service;
+mod store;
+mod token;
+mod use_cases;
+mod user;
+
+#[cfg(test)]
+mod testing;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use email::{Email, EmailError};
+pub use password::{MAX_PASSWORD_BYTES, Password, PasswordError, PasswordPolicy};
+pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
+pub use service::AuthService;
+pub use store::{
+    InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, UserStore,
+};
+pub use token::{
+    IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken,
+};
+pub use use_cases::login::LoginError;
+pub use use_cases::logout::LogoutError;
+pub use use_cases::register::{RegisterError, Registered};
+pub use use_cases::status::StatusError;
+pub use user::{User, UserCredentials, UserId};

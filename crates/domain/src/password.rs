@@ -1,0 +1,106 @@
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+/// bcrypt only reads the first 72 bytes; longer passwords are refused rather than silently truncated.
+pub const MAX_PASSWORD_BYTES: usize = 72;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self { min_length: 6 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("Password must be at least {min} characters.")]
+    TooShort { min: usize },
+    #[error("Password must be at most {MAX_PASSWORD_BYTES} bytes.")]
+    TooLong,
+}
+
+/// A password that meets the policy. It never leaves this type except to be hashed.
+pub struct Password(SecretString);
+
+impl Password {
+    pub fn new(raw: SecretString, policy: &PasswordPolicy) -> Result<Self, PasswordError> {
+        let value = raw.expose_secret();
+        if value.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        if value.chars().count() < policy.min_length {
+            return Err(PasswordError::TooShort {
+                min: policy.min_length,
+            });
+        }
+        Ok(Self(raw))
+    }
+
+    pub(crate) fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    #[test]
+    fn enforces_the_minimum_in_characters() {
+        let policy = PasswordPolicy { min_length: 6 };
+        assert_eq!(
+            Password::new(secret("12345"), &policy).unwrap_err(),
+            PasswordError::TooShort { min: 6 }
+        );
+        assert!(Password::new(secret("123456"), &policy).is_ok());
+        // six characters, twelve bytes
+        assert!(Password::new(secret("éééééé"), &policy).is_ok());
+    }
+
+    #[test]
+    fn refuses_more_than_72_bytes() {
+        let policy = PasswordPolicy::default();
+        assert!(Password::new(secret(&"a".repeat(72)), &policy).is_ok());
+        assert_eq!(
+            Password::new(secret(&"a".repeat(73)), &policy).unwrap_err(),
+            PasswordError::TooLong
+        );
+        // 37 two-byte characters = 74 bytes
+        assert_eq!(
+            Password::new(secret(&"é".repeat(37)), &policy).unwrap_err(),
+            PasswordError::TooLong
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let password = Password::new(secret("hunter22"), &PasswordPolicy::default()).unwrap();
+        assert_eq!(format!("{password:?}"), "Password([REDACTED])");
+    }
+
+    #[test]
+    fn error_messages_name_the_limits() {
+        assert_eq!(
+            PasswordError::TooShort { min: 8 }.to_string(),
+            "Password must be at least 8 characters."
+        );
+        assert_eq!(
+            PasswordError::TooLong.to_string(),
+            "Password must be at most 72 bytes."
+        );
+    }
+}

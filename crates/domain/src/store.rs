@@ -1,0 +1,75 @@
+//! What the use cases need from storage. Each method is one atomic operation: the persistence crate
+//! implements it with one statement or one transaction.
+
+use crate::email::Email;
+use crate::password_hasher::PasswordHash;
+use crate::token::TokenId;
+use crate::user::{User, UserCredentials, UserId};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or did not answer: worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database answered with something the domain cannot accept (a bug or a hand-edited row).
+    #[error("unexpected data in the database: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InsertUserError {
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub password_hash: PasswordHash,
+    pub registered_on: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRevocation {
+    pub jti: TokenId,
+    pub user_id: UserId,
+    pub revoked_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    Revoked,
+    AlreadyRevoked,
+    /// The token's user has been deleted.
+    UnknownUser,
+}
+
+pub trait UserStore: Send + Sync {
+    /// Inserts the user; a duplicate email (the database's unique index decides) is `EmailTaken`.
+    fn insert_user(&self, new_user: &NewUser) -> Result<User, InsertUserError>;
+
+    fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<UserCredentials>, StoreError>;
+
+    /// The user and whether `jti` is revoked, read together in one round trip.
+    fn find_user_with_revocation(
+        &self,
+        id: UserId,
+        jti: &TokenId,
+    ) -> Result<Option<(User, bool)>, StoreError>;
+}
+
+pub trait RevocationStore: Send + Sync {
+    /// Records the revocation with one INSERT, so that of several concurrent calls for one `jti`
+    /// exactly one returns `Revoked`.
+    fn revoke(&self, revocation: &NewRevocation) -> Result<RevokeOutcome, StoreError>;
+
+    /// Deletes revocations whose token expired before `now`; returns how many.
+    fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,153 @@
+//! In-memory fakes of the storage traits, with the same atomicity as the real ones.
+
+use crate::email::Email;
+use crate::store::{
+    InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, UserStore,
+};
+use crate::token::TokenId;
+use crate::user::{User, UserCredentials, UserId};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+    pub unavailable: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Default)]
+struct Inner {
+    users: Vec<UserCredentials>,
+    revoked: HashMap<TokenId, NewRevocation>,
+}
+
+impl MemoryStore {
+    fn check(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("connection refused".into()));
+        }
+        Ok(self.inner.lock().unwrap())
+    }
+
+    pub fn user_count(&self) -> usize {
+        self.inner.lock().unwrap().users.len()
+    }
+
+    pub fn revocations(&self) -> Vec<NewRevocation> {
+        let mut rows: Vec<_> = self
+            .inner
+            .lock()
+            .unwrap()
+            .revoked
+            .values()
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| r.expires_at);
+        rows
+    }
+
+    pub fn stored_hash(&self, email: &str) -> Option<String> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .users
+            .iter()
+            .find(|c| c.user.email.as_str() == email)
+            .map(|c| c.password_hash.as_str().to_owned())
+    }
+
+    pub fn delete_user(&self, id: UserId) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.users.retain(|c| c.user.id != id);
+        inner.revoked.retain(|_, r| r.user_id != id);
+    }
+}
+
+impl UserStore for MemoryStore {
+    fn insert_user(&self, new_user: &NewUser) -> Result<User, InsertUserError> {
+        let mut inner = self.check()?;
+        if inner.users.iter().any(|c| c.user.email == new_user.email) {
+            return Err(InsertUserError::EmailTaken);
+        }
+        let id = UserId(inner.users.iter().map(|c| c.user.id.0).max().unwrap_or(0) + 1);
+        let user = User {
+            id,
+            email: new_user.email.clone(),
+            admin: false,
+            registered_on: new_user.registered_on,
+        };
+        inner.users.push(UserCredentials {
+            user: user.clone(),
+            password_hash: new_user.password_hash.clone(),
+        });
+        Ok(user)
+    }
+
+    fn find_credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<UserCredentials>, StoreError> {
+        Ok(self
+            .check()?
+            .users
+            .iter()
+            .find(|c| &c.user.email == email)
+            .cloned())
+    }
+
+    fn find_user_with_revocation(
+        &self,
+        id: UserId,
+        jti: &TokenId,
+    ) -> Result<Option<(User, bool)>, StoreError> {
+        let inner = self.check()?;
+        let user = inner
+            .users
+            .iter()
+            .find(|c| c.user.id == id)
+            .map(|c| c.user.clone());
+        Ok(user.map(|u| (u, inner.revoked.contains_key(jti))))
+    }
+}
+
+impl RevocationStore for MemoryStore {
+    fn revoke(&self, revocation: &NewRevocation) -> Result<RevokeOutcome, StoreError> {
+        let mut inner = self.check()?;
+        if !inner.users.iter().any(|c| c.user.id == revocation.user_id) {
+            return Ok(RevokeOutcome::UnknownUser);
+        }
+        if inner.revoked.contains_key(&revocation.jti) {
+            return Ok(RevokeOutcome::AlreadyRevoked);
+        }
+        inner
+            .revoked
+            .insert(revocation.jti.clone(), revocation.clone());
+        Ok(RevokeOutcome::Revoked)
+    }
+
+    fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let before = inner.revoked.len();
+        inner.revoked.retain(|_, r| r.expires_at >= now);
+        Ok((before - inner.revoked.len()) as u64)
+    }
+}
+
+/// A clock the test moves by hand.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl crate::clock::Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}

@@ -1,0 +1,490 @@
+use crate::user::UserId;
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The random `jti` of one token; revocations are keyed by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenId(String);
+
+impl TokenId {
+    pub fn new_random() -> Self {
+        Self(uuid::Uuid::new_v4().hyphenated().to_string())
+    }
+
+    /// Accepts only the canonical hyphenated UUID form that `new_random` produces.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let uuid = uuid::Uuid::try_parse(raw).ok()?;
+        let canonical = uuid.hyphenated().to_string();
+        (canonical == raw).then_some(Self(canonical))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Every claim is required: serde rejects a token that lacks one.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    iss: String,
+}
+
+#[derive(Clone)]
+pub struct TokenSettings {
+    pub secret: SecretString,
+    pub issuer: String,
+    pub access_ttl_secs: u64,
+    pub leeway_secs: u64,
+}
+
+impl fmt::Debug for TokenSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSettings")
+            .field("secret", &"[REDACTED]")
+            .field("issuer", &self.issuer)
+            .field("access_ttl_secs", &self.access_ttl_secs)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenConfigError {
+    #[error("tokens.secret must not be empty")]
+    EmptySecret,
+    #[error("tokens.access_ttl_secs must be between 1 and {max}")]
+    BadTtl { max: u64 },
+    #[error("tokens.issuer must not be empty")]
+    EmptyIssuer,
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token expired")]
+    Expired,
+    #[error("token invalid")]
+    Invalid,
+}
+
+pub struct IssuedToken {
+    pub token: SecretString,
+    pub jti: TokenId,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("jti", &self.jti)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub user_id: UserId,
+    pub jti: TokenId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues and verifies HS256 access tokens. Time always comes from the caller, never from the system
+/// clock, so expiry is decided by the injected clock.
+pub struct TokenCodec {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    header: Header,
+    issuer: String,
+    ttl: TimeDelta,
+    leeway: TimeDelta,
+}
+
+impl TokenCodec {
+    /// Ten years: anything longer is a configuration mistake, not a session.
+    pub const MAX_TTL_SECS: u64 = 10 * 365 * 24 * 3600;
+    /// Tokens are a few hundred bytes; anything this large is refused before any parsing.
+    pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+    pub fn new(settings: &TokenSettings) -> Result<Self, TokenConfigError> {
+        let secret = settings.secret.expose_secret().as_bytes();
+        if secret.is_empty() {
+            return Err(TokenConfigError::EmptySecret);
+        }
+        if settings.issuer.is_empty() {
+            return Err(TokenConfigError::EmptyIssuer);
+        }
+        if settings.access_ttl_secs == 0 || settings.access_ttl_secs > Self::MAX_TTL_SECS {
+            return Err(TokenConfigError::BadTtl {
+                max: Self::MAX_TTL_SECS,
+            });
+        }
+        let encoding =
+            EncodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
+        let decoding =
+            DecodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
+
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked against the injected clock in `verify`, not the system clock.
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "jti"]);
+
+        let secs = |s: u64| TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        Ok(Self {
+            encoding,
+            decoding,
+            validation,
+            header: Header::new(Algorithm::HS256),
+            issuer: settings.issuer.clone(),
+            ttl: secs(settings.access_ttl_secs),
+            leeway: secs(settings.leeway_secs),
+        })
+    }
+
+    pub fn leeway(&self) -> TimeDelta {
+        self.leeway
+    }
+
+    pub fn issue(&self, user_id: UserId, now: DateTime<Utc>) -> Result<IssuedToken, TokenError> {
+        let jti = TokenId::new_random();
+        let expires_at = now + self.ttl;
+        let claims = Claims {
+            sub: user_id.0.to_string(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti: jti.as_str().to_owned(),
+            iss: self.issuer.clone(),
+        };
+        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
+            .map_err(|_| TokenError::Invalid)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        Ok(IssuedToken {
+            token: SecretString::from(token),
+            jti,
+            expires_at,
+        })
+    }
+
+    /// Checks the signature (HS256 only), the issuer and every claim, then expiry against `now`.
+    /// A bad signature is reported as `Invalid` even when the token has also expired.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<VerifiedToken, TokenError> {
+        if token.len() > Self::MAX_TOKEN_BYTES {
+            return Err(TokenError::Invalid);
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+
+        let user_id = claims
+            .sub
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or(TokenError::Invalid)?;
+        let jti = TokenId::parse(&claims.jti).ok_or(TokenError::Invalid)?;
+        let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        if expires_at <= issued_at || issued_at > now + self.leeway {
+            return Err(TokenError::Invalid);
+        }
+        if expires_at + self.leeway <= now {
+            return Err(TokenError::Expired);
+        }
+        Ok(VerifiedToken {
+            user_id: UserId(user_id),
+            jti,
+            expires_at,
+        })
+    }
+}
+
+impl fmt::Debug for TokenCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCodec")
+            .field("issuer", &self.issuer)
+            .field("ttl", &self.ttl)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn b64(bytes: &[u8]) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    const SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+
+    fn settings() -> TokenSettings {
+        TokenSettings {
+            secret: SecretString::from(SECRET),
+            issuer: "auth-service".into(),
+            access_ttl_secs: 3600,
+            leeway_secs: 0,
+        }
+    }
+
+    fn codec() -> TokenCodec {
+        TokenCodec::new(&settings()).unwrap()
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
+    }
+
+    fn sign(header: &Header, claims: &serde_json::Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            header,
+            claims,
+            &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn claims_at(now: DateTime<Utc>) -> serde_json::Value {
+        json!({
+            "sub": "7",
+            "iat": now.timestamp(),
+            "exp": now.timestamp() + 3600,
+            "jti": TokenId::new_random().as_str(),
+            "iss": "auth-service",
+        })
+    }
+
+    #[test]
+    fn round_trips_the_user_and_jti() {
+        let codec = codec();
+        let issued = codec.issue(UserId(42), t0()).unwrap();
+        assert_eq!(issued.expires_at, t0() + TimeDelta::seconds(3600));
+        let verified = codec.verify(issued.token.expose_secret(), t0()).unwrap();
+        assert_eq!(
+            verified,
+            VerifiedToken {
+                user_id: UserId(42),
+                jti: issued.jti,
+                expires_at: issued.expires_at
+            }
+        );
+    }
+
+    #[test]
+    fn two_tokens_in_the_same_second_differ() {
+        let codec = codec();
+        let a = codec.issue(UserId(1), t0()).unwrap();
+        let b = codec.issue(UserId(1), t0()).unwrap();
+        assert_ne!(a.token.expose_secret(), b.token.expose_secret());
+        assert_ne!(a.jti, b.jti);
+    }
+
+    #[test]
+    fn expires_by_the_injected_clock() {
+        let codec = codec();
+        let issued = codec.issue(UserId(1), t0()).unwrap();
+        let token = issued.token.expose_secret();
+        assert!(codec.verify(token, t0() + TimeDelta::seconds(3599)).is_ok());
+        assert_eq!(
+            codec.verify(token, t0() + TimeDelta::seconds(3600)),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            codec.verify(token, t0() + TimeDelta::days(2)),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn leeway_extends_expiry() {
+        let codec = TokenCodec::new(&TokenSettings {
+            leeway_secs: 30,
+            ..settings()
+        })
+        .unwrap();
+        let token = codec.issue(UserId(1), t0()).unwrap().token;
+        assert!(
+            codec
+                .verify(token.expose_secret(), t0() + TimeDelta::seconds(3629))
+                .is_ok()
+        );
+        assert_eq!(
+            codec.verify(token.expose_secret(), t0() + TimeDelta::seconds(3630)),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn rejects_a_token_signed_with_another_key_even_when_expired() {
+        let token = sign(
+            &Header::new(Algorithm::HS256),
+            &claims_at(t0()),
+            "another-secret-another-secret-xx",
+        );
+        assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid));
+        assert_eq!(
+            codec().verify(&token, t0() + TimeDelta::days(1)),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn rejects_other_algorithms() {
+        let token = sign(&Header::new(Algorithm::HS512), &claims_at(t0()), SECRET);
+        assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn rejects_alg_none() {
+        let claims = claims_at(t0()).to_string();
+        for alg in ["none", "None", "NONE"] {
+            let header = format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#);
+            for signature in ["", "c2ln"] {
+                let token = format!(
+                    "{}.{}.{signature}",
+                    b64(header.as_bytes()),
+                    b64(claims.as_bytes())
+                );
+                assert_eq!(
+                    codec().verify(&token, t0()),
+                    Err(TokenError::Invalid),
+                    "{token}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_a_tampered_payload() {
+        let codec = codec();
+        let token = codec
+            .issue(UserId(1), t0())
+            .unwrap()
+            .token
+            .expose_secret()
+            .to_owned();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let forged = claims_at(t0());
+        let mut forged = forged.as_object().unwrap().clone();
+        forged.insert("sub".into(), json!("2"));
+        parts[1] = b64(serde_json::Value::Object(forged).to_string().as_bytes());
+        assert_eq!(
+            codec.verify(&parts.join("."), t0()),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for token in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c",
+            "....",
+            "eyJhbGciOiJIUzI1NiJ9.e30.",
+            "\u{1F600}.x.y",
+        ] {
+            assert_eq!(
+                codec().verify(token, t0()),
+                Err(TokenError::Invalid),
+                "{token:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_a_missing_claim() {
+        for claim in ["sub", "iat", "exp", "jti", "iss"] {
+            let mut claims = claims_at(t0());
+            claims.as_object_mut().unwrap().remove(claim);
+            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
+            assert_eq!(
+                codec().verify(&token, t0()),
+                Err(TokenError::Invalid),
+                "without {claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bad_claim_values_even_when_signed_with_the_key() {
+        let cases: Vec<(&str, serde_json::Value)> = vec![
+            ("sub", json!("abc")),
+            ("sub", json!("-1")),
+            ("sub", json!("0")),
+            ("sub", json!(7)),
+            ("iss", json!("someone-else")),
+            ("jti", json!("not-a-uuid")),
+            ("iat", json!(t0().timestamp() + 600)),
+            ("exp", json!(t0().timestamp() - 10_000)),
+        ];
+        for (claim, value) in cases {
+            let mut claims = claims_at(t0());
+            claims
+                .as_object_mut()
+                .unwrap()
+                .insert(claim.into(), value.clone());
+            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
+            assert_eq!(
+                codec().verify(&token, t0()),
+                Err(TokenError::Invalid),
+                "{claim} = {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_oversized_tokens_before_parsing() {
+        let token = "a".repeat(TokenCodec::MAX_TOKEN_BYTES + 1);
+        assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn refuses_bad_settings() {
+        let empty = TokenSettings {
+            secret: SecretString::from(""),
+            ..settings()
+        };
+        assert_eq!(
+            TokenCodec::new(&empty).unwrap_err(),
+            TokenConfigError::EmptySecret
+        );
+        let zero_ttl = TokenSettings {
+            access_ttl_secs: 0,
+            ..settings()
+        };
+        assert!(matches!(
+            TokenCodec::new(&zero_ttl).unwrap_err(),
+            TokenConfigError::BadTtl { .. }
+        ));
+    }
+
+    #[test]
+    fn debug_output_has_no_secret_or_token() {
+        let codec = codec();
+        let issued = codec.issue(UserId(1), t0()).unwrap();
+        for debug in [
+            format!("{:?}", settings()),
+            format!("{codec:?}"),
+            format!("{issued:?}"),
+        ] {
+            assert!(!debug.contains(SECRET), "{debug}");
+            assert!(!debug.contains(issued.token.expose_secret()), "{debug}");
+        }
+    }
+}

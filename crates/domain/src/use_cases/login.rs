@@ -1,0 +1,38 @@
+use crate::email::Email;
+use crate::service::AuthService;
+use crate::store::StoreError;
+use crate::token::{IssuedToken, TokenError};
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email and wrong password are one error, so the answer does not reveal which emails exist.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("could not issue a token: {0}")]
+    Token(TokenError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthService {
+    /// Every failed login costs one bcrypt verification, whether or not the email is known.
+    pub fn login(&self, email: &str, password: &SecretString) -> Result<IssuedToken, LoginError> {
+        let credentials = match Email::parse(email) {
+            Ok(email) => self.users.find_credentials_by_email(&email)?,
+            Err(_) => None,
+        };
+        let stored_hash = credentials.as_ref().map(|c| &c.password_hash);
+        if !self.hasher.verify(password, stored_hash) {
+            tracing::info!("login refused");
+            return Err(LoginError::InvalidCredentials);
+        }
+        let user = credentials.ok_or(LoginError::InvalidCredentials)?.user;
+        let token = self
+            .tokens
+            .issue(user.id, self.now())
+            .map_err(LoginError::Token)?;
+        tracing::info!(user.id = %user.id, "user logged in");
+        Ok(token)
+    }
+}

@@ -1,0 +1,59 @@
+use crate::email::{Email, EmailError};
+use crate::password::{Password, PasswordError};
+use crate::password_hasher::HashError;
+use crate::service::AuthService;
+use crate::store::{InsertUserError, NewUser, StoreError};
+use crate::token::{IssuedToken, TokenError};
+use crate::user::User;
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    #[error(transparent)]
+    InvalidPassword(#[from] PasswordError),
+    #[error("a user with this email already exists")]
+    AlreadyExists,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("could not issue a token: {0}")]
+    Token(TokenError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug)]
+pub struct Registered {
+    pub user: User,
+    pub token: IssuedToken,
+}
+
+impl AuthService {
+    /// Creates the user and logs them in. The database's unique index decides between concurrent
+    /// registrations of one email, so exactly one of them succeeds.
+    pub fn register(
+        &self,
+        email: &str,
+        password: SecretString,
+    ) -> Result<Registered, RegisterError> {
+        let email = Email::parse(email)?;
+        let password = Password::new(password, &self.policy)?;
+        let password_hash = self.hasher.hash(&password)?;
+        let new_user = NewUser {
+            email,
+            password_hash,
+            registered_on: self.now(),
+        };
+        let user = self.users.insert_user(&new_user).map_err(|e| match e {
+            InsertUserError::EmailTaken => RegisterError::AlreadyExists,
+            InsertUserError::Store(e) => RegisterError::Store(e),
+        })?;
+        let token = self
+            .tokens
+            .issue(user.id, self.now())
+            .map_err(RegisterError::Token)?;
+        tracing::info!(user.id = %user.id, "user registered");
+        Ok(Registered { user, token })
+    }
+}

@@ -1,0 +1,25 @@
+use auth_domain::StoreError;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Any failure to talk to the database is "unavailable": the caller answers 503 and may retry.
+pub fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+pub fn is_unique_violation(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+pub fn is_foreign_key_violation(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
+    )
+}
+
+pub fn checkout(e: r2d2::Error) -> StoreError {
+    StoreError::Unavailable(format!("no database connection: {e}"))
+}

@@ -1,0 +1,24 @@
+// The columns both migration folders create. Only types that diesel's MultiConnection supports on
+// both backends: BigInt, Text, Timestamp (UTC, bound from Rust), Bool.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password -> Text,
+        registered_on -> Timestamp,
+        admin -> Bool,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        user_id -> BigInt,
+        revoked_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(revoked_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens);

@@ -1,0 +1,328 @@
+use auth_domain::{
+    Email, InsertUserError, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome,
+    StoreError, TokenId, UserId, UserStore,
+};
+use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
+use auth_testkit::{Backend, TestDatabase, on_both_backends};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+fn settings(url: &str) -> PoolSettings {
+    PoolSettings {
+        url: DatabaseUrl::parse(url).unwrap(),
+        max_size: 4,
+        acquire_timeout: Duration::from_secs(5),
+        sqlite_busy_timeout_ms: 5000,
+        statement_timeout_ms: 5000,
+    }
+}
+
+fn store(db: &TestDatabase) -> DieselStore {
+    let settings = settings(db.url());
+    run_migrations(&settings).unwrap();
+    DieselStore::new(build_pool(&settings).unwrap())
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        password_hash: PasswordHash::from_stored(
+            "$2b$04$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZa".into(),
+        ),
+        registered_on: t0(),
+    }
+}
+
+fn revocation(user_id: UserId, expires_at: DateTime<Utc>) -> NewRevocation {
+    NewRevocation {
+        jti: TokenId::new_random(),
+        user_id,
+        revoked_at: t0(),
+        expires_at,
+    }
+}
+
+fn migrations_apply_once(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let settings = settings(db.url());
+    let first = run_migrations(&settings).unwrap();
+    assert_eq!(
+        first,
+        vec!["20261129000001".to_owned(), "20261129000002".to_owned()]
+    );
+    assert!(run_migrations(&settings).unwrap().is_empty());
+    assert!(db.users().is_empty());
+    assert!(db.revocations().is_empty());
+}
+
+fn insert_user_stores_the_row(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    assert_eq!(user.email.as_str(), "joe@gmail.com");
+    assert!(!user.admin);
+    assert_eq!(user.registered_on, t0());
+    let rows = db.users();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].id, user.id.0);
+    assert_eq!(rows[0].email, "joe@gmail.com");
+    assert_eq!(
+        rows[0].password,
+        new_user("joe@gmail.com").password_hash.as_str()
+    );
+    assert_eq!(rows[0].registered_on, t0().naive_utc());
+    assert!(!rows[0].admin);
+}
+
+fn duplicate_email_is_email_taken(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    assert_eq!(
+        store.insert_user(&new_user("JOE@gmail.com")).unwrap_err(),
+        InsertUserError::EmailTaken
+    );
+    assert_eq!(db.users().len(), 1);
+    // the connection that saw the violation is still usable
+    assert!(
+        store
+            .find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap())
+            .unwrap()
+            .is_some()
+    );
+}
+
+fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = Arc::new(store(&db));
+    let barrier = Arc::new(Barrier::new(20));
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.insert_user(&new_user("race@gmail.com"))
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| r == &Err(InsertUserError::EmailTaken)),
+        "{results:?}"
+    );
+    assert_eq!(db.users().len(), 1);
+}
+
+fn finds_credentials_by_email(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let found = store
+        .find_credentials_by_email(&Email::parse("Joe@Gmail.com").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.user, user);
+    assert_eq!(found.password_hash, new_user("joe@gmail.com").password_hash);
+    assert!(
+        store
+            .find_credentials_by_email(&Email::parse("ann@gmail.com").unwrap())
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn finds_user_with_revocation_in_one_query(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let rev = revocation(user.id, t0() + TimeDelta::hours(1));
+    assert_eq!(
+        store.find_user_with_revocation(user.id, &rev.jti).unwrap(),
+        Some((user.clone(), false))
+    );
+    assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(
+        store.find_user_with_revocation(user.id, &rev.jti).unwrap(),
+        Some((user.clone(), true))
+    );
+    assert_eq!(
+        store
+            .find_user_with_revocation(UserId(user.id.0 + 1), &rev.jti)
+            .unwrap(),
+        None
+    );
+}
+
+fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let rev = revocation(user.id, t0() + TimeDelta::hours(1));
+    assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::AlreadyRevoked);
+    let rows = db.revocations();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].jti, rev.jti.as_str());
+    assert_eq!(rows[0].user_id, user.id.0);
+    assert_eq!(rows[0].revoked_at, t0().naive_utc());
+    assert_eq!(rows[0].expires_at, (t0() + TimeDelta::hours(1)).naive_utc());
+}
+
+fn revoke_for_a_missing_user_is_unknown_user(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    assert_eq!(
+        store.revoke(&revocation(UserId(999), t0())).unwrap(),
+        RevokeOutcome::UnknownUser
+    );
+    assert!(db.revocations().is_empty());
+}
+
+fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = Arc::new(store(&db));
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let rev = revocation(user.id, t0() + TimeDelta::hours(1));
+    let barrier = Arc::new(Barrier::new(10));
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let (store, barrier, rev) = (store.clone(), barrier.clone(), rev.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.revoke(&rev).unwrap()
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == RevokeOutcome::Revoked)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == RevokeOutcome::AlreadyRevoked)
+            .count(),
+        9,
+        "{outcomes:?}"
+    );
+    assert_eq!(db.revocations().len(), 1);
+}
+
+fn prune_deletes_only_expired_rows(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let expired = revocation(user.id, t0() - TimeDelta::seconds(1));
+    let live = revocation(user.id, t0() + TimeDelta::seconds(1));
+    store.revoke(&expired).unwrap();
+    store.revoke(&live).unwrap();
+    assert_eq!(store.prune_expired(t0()).unwrap(), 1);
+    let rows = db.revocations();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].jti, live.jti.as_str());
+    assert_eq!(store.prune_expired(t0()).unwrap(), 0);
+}
+
+fn deleting_a_user_deletes_their_revocations(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    store
+        .revoke(&revocation(user.id, t0() + TimeDelta::hours(1)))
+        .unwrap();
+    db.execute(&format!("DELETE FROM users WHERE id = {}", user.id.0));
+    assert!(db.revocations().is_empty());
+}
+
+on_both_backends!(
+    migrations_apply_once,
+    insert_user_stores_the_row,
+    duplicate_email_is_email_taken,
+    concurrent_inserts_of_one_email_make_one_user,
+    finds_credentials_by_email,
+    finds_user_with_revocation_in_one_query,
+    revoke_stores_one_row_and_reports_repeats,
+    revoke_for_a_missing_user_is_unknown_user,
+    concurrent_revokes_of_one_jti_succeed_once,
+    prune_deletes_only_expired_rows,
+    deleting_a_user_deletes_their_revocations,
+);
+
+#[test]
+fn an_unreachable_database_is_unavailable_within_the_acquire_timeout() {
+    // Port 1 on loopback: nothing listens there, so every connection attempt is refused.
+    let settings = PoolSettings {
+        acquire_timeout: Duration::from_millis(300),
+        ..settings("postgres://auth@127.0.0.1:1/auth")
+    };
+    let store = DieselStore::new(build_pool(&settings).unwrap());
+    let started = Instant::now();
+    let err = store
+        .find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap())
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let StoreError::Unavailable(message) = err else {
+        panic!("expected Unavailable, got {err:?}")
+    };
+    assert!(
+        message.contains("Connection refused") || message.contains("connection"),
+        "{message}"
+    );
+}
+
+#[test]
+fn sqlite_connections_use_wal_and_foreign_keys() {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Fk {
+        #[diesel(sql_type = BigInt)]
+        foreign_keys: i64,
+    }
+    let db = TestDatabase::sqlite();
+    let store = store(&db);
+    let mut conn = store.pool().get().unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(&mut *conn)
+        .unwrap();
+    let fk: Fk = diesel::sql_query("PRAGMA foreign_keys")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+    assert_eq!(fk.foreign_keys, 1);
+}
+
+#[test]
+fn a_sqlite_url_creates_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/deeper/auth.db", dir.path().display());
+    run_migrations(&settings(&url)).unwrap();
+    assert!(dir.path().join("nested/deeper/auth.db").exists());
+}

@@ -1,0 +1,10 @@
+//! The auth-service binary's library half: settings, telemetry, the composition root and the CLI.
+//! Tests build the same `Application` the binary runs.
+
+pub mod cli;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::{Environment, Settings};
+pub use startup::{Application, StartupError, build_auth_service};

@@ -1,0 +1,11 @@
+//! The HTTP contract, tested in-process against both backends: every test runs once on SQLite and
+//! once on PostgreSQL, asserting status, content type, the exact body and what is stored afterwards.
+
+mod bad_input;
+mod concurrency;
+mod fallback;
+mod helpers;
+mod login;
+mod logout;
+mod register;
+mod status;

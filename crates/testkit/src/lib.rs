@@ -1,0 +1,210 @@
+//! A fresh, empty database per test, on either backend, plus read-back helpers so tests can assert
+//! what is stored.
+//!
+//! PostgreSQL comes from `TEST_DATABASE_URL` (`make test` provides it). Each test gets its own schema
+//! on that database (selected through the URL's `options=-csearch_path=...`), dropped when the test
+//! ends. SQLite tests get a file in a temporary directory.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+}
+
+pub struct TestDatabase {
+    backend: Backend,
+    url: String,
+    sqlite_dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredUser {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Text)]
+    pub password: String,
+    #[diesel(sql_type = Timestamp)]
+    pub registered_on: NaiveDateTime,
+    #[diesel(sql_type = Bool)]
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredRevocation {
+    #[diesel(sql_type = Text)]
+    pub jti: String,
+    #[diesel(sql_type = BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = Timestamp)]
+    pub revoked_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub expires_at: NaiveDateTime,
+}
+
+/// The PostgreSQL server the tests use; never silently skipped.
+pub fn postgres_base_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "TEST_DATABASE_URL is not set, so the PostgreSQL tests cannot run. Run the tests with `make test`, \
+             which finds or starts a PostgreSQL server, or set TEST_DATABASE_URL=postgres://user@host:port/db"
+        )
+    })
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite(),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+        Self {
+            backend: Backend::Sqlite,
+            url,
+            sqlite_dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    pub fn postgres() -> Self {
+        let base = postgres_base_url();
+        let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&base).unwrap_or_else(|e| {
+            panic!(
+                "cannot connect to TEST_DATABASE_URL ({}): {e}",
+                redact(&base)
+            )
+        });
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create the test schema");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+        Self {
+            backend: Backend::Postgres,
+            url,
+            sqlite_dir: None,
+            pg_schema: Some((base, schema)),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL the service under test is given.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        self.sqlite_dir.as_ref().map(|d| d.path().to_path_buf())
+    }
+
+    pub fn users(&self) -> Vec<StoredUser> {
+        self.load("SELECT id, email, password, registered_on, admin FROM users ORDER BY id")
+    }
+
+    pub fn revocations(&self) -> Vec<StoredRevocation> {
+        self.load("SELECT jti, user_id, revoked_at, expires_at FROM revoked_tokens ORDER BY expires_at, jti")
+    }
+
+    /// Runs statements directly, bypassing the service (to delete a user, say).
+    pub fn execute(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = self.sqlite_connection();
+                conn.batch_execute(sql).expect("execute SQL");
+            }
+            Backend::Postgres => self
+                .pg_connection()
+                .batch_execute(sql)
+                .expect("execute SQL"),
+        }
+    }
+
+    fn load<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        match self.backend {
+            Backend::Sqlite => diesel::sql_query(sql)
+                .load(&mut self.sqlite_connection())
+                .expect("query SQLite"),
+            Backend::Postgres => diesel::sql_query(sql)
+                .load(&mut self.pg_connection())
+                .expect("query PostgreSQL"),
+        }
+    }
+
+    fn sqlite_connection(&self) -> SqliteConnection {
+        let path = self.url.trim_start_matches("sqlite://");
+        let mut conn = SqliteConnection::establish(path).expect("open the SQLite test database");
+        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+            .expect("set pragmas");
+        conn
+    }
+
+    fn pg_connection(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to the PostgreSQL test schema")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.pg_schema {
+            if let Ok(mut admin) = PgConnection::establish(base) {
+                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((before, after)) if before.matches(':').count() > 1 => {
+            let user_end = before.rfind(':').unwrap_or(before.len());
+            format!("{}:***@{after}", &before[..user_end])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs each named test function (taking a [`Backend`]) once on SQLite and once on PostgreSQL:
+/// `on_both_backends!(fn_a, fn_b);` or, for async tests, `on_both_backends!(async fn_a, fn_b);`.
+#[macro_export]
+macro_rules! on_both_backends {
+    (async $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[actix_web::test] async fn $name() { super::$name($crate::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[actix_web::test] async fn $name() { super::$name($crate::Backend::Postgres).await } )*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name($crate::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name($crate::Backend::Postgres) } )*
+        }
+    };
+}
