@@ -1,0 +1,32 @@
+# auth-service: `make run` serves on 127.0.0.1:8080 with embedded SQLite; `make test` runs every test.
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+
+.PHONY: help run test lint fmt ci migrate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## start the service (SQLite in data/auth.db, migrations applied at start)
+	$(CARGO) run --locked -p auth-server --bin auth-server -- serve
+
+test: ## run the whole workspace's tests on SQLite and PostgreSQL
+	scripts/with-test-postgres.sh $(CARGO) test --locked --workspace
+
+lint: ## formatting, clippy and the domain crate's dependency rule
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	scripts/check-domain-deps.sh
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+migrate: ## apply pending migrations to the configured database and exit
+	$(CARGO) run --locked -p auth-server --bin auth-server -- migrate
+
+ci: ## what CI runs
+	bash .ci/run
+
+clean: ## remove build output and the development database
+	$(CARGO) clean
+	rm -rf data
