@@ -54,19 +54,12 @@ pub fn build_pool(settings: &PoolSettings) -> Result<DbPool, PoolError> {
 
 /// SQLite creates the database file but not its directory (`data/` on a fresh clone).
 pub(crate) fn ensure_sqlite_directory(url: &DatabaseUrl) -> Result<(), PoolError> {
-    if let Some(parent) = url
-        .sqlite_path()
-        .as_deref()
-        .and_then(std::path::Path::parent)
-    {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|source| PoolError::CreateDir {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        }
+    let path = url.sqlite_path();
+    match path.as_deref().and_then(std::path::Path::parent) {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .map_err(|source| PoolError::CreateDir { path: parent.display().to_string(), source }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[derive(Debug)]

@@ -126,6 +126,25 @@ impl TestDatabase {
         self.load("SELECT jti, user_id, revoked_at, expires_at FROM revoked_tokens ORDER BY expires_at, jti")
     }
 
+    /// `(column, declared type)` of `table` in column order, with the type as the backend reports it.
+    pub fn columns(&self, table: &str) -> Vec<(String, String)> {
+        #[derive(QueryableByName)]
+        struct Column {
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Text)]
+            kind: String,
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => format!("SELECT name, type AS kind FROM pragma_table_info('{table}') ORDER BY cid"),
+            Backend::Postgres => format!(
+                "SELECT column_name::text AS name, data_type::text AS kind FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+            ),
+        };
+        self.load::<Column>(&sql).into_iter().map(|c| (c.name, c.kind)).collect()
+    }
+
     /// Runs statements directly, bypassing the service (to delete a user, say).
     pub fn execute(&self, sql: &str) {
         match self.backend {
@@ -169,10 +188,11 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((base, schema)) = &self.pg_schema {
-            if let Ok(mut admin) = PgConnection::establish(base) {
-                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
+        if let Some((base, schema)) = &self.pg_schema
+            && let Ok(mut admin) = PgConnection::establish(base)
+        {
+            // Best effort: a schema left behind by a crashed run is harmless and uniquely named.
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
 }
