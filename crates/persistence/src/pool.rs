@@ -56,8 +56,12 @@ pub fn build_pool(settings: &PoolSettings) -> Result<DbPool, PoolError> {
 pub(crate) fn ensure_sqlite_directory(url: &DatabaseUrl) -> Result<(), PoolError> {
     let path = url.sqlite_path();
     match path.as_deref().and_then(std::path::Path::parent) {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
-            .map_err(|source| PoolError::CreateDir { path: parent.display().to_string(), source }),
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|source| PoolError::CreateDir {
+                path: parent.display().to_string(),
+                source,
+            })
+        }
         _ => Ok(()),
     }
 }

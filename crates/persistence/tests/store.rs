@@ -273,17 +273,22 @@ fn both_migration_folders_define_the_same_tables() {
     run_migrations(&settings(sqlite.url())).unwrap();
     run_migrations(&settings(postgres.url())).unwrap();
     // The same columns in the same order, with types that map to one diesel schema.
-    let normalise = |kind: &str| match kind.to_ascii_lowercase().as_str() {
-        "integer" | "bigint" => "bigint",
-        "text" => "text",
-        "boolean" => "boolean",
-        "timestamp" | "timestamp without time zone" => "timestamp",
-        other => panic!("unexpected column type {other}"),
-    }
-    .to_owned();
+    let normalise = |kind: &str| {
+        match kind.to_ascii_lowercase().as_str() {
+            "integer" | "bigint" => "bigint",
+            "text" => "text",
+            "boolean" => "boolean",
+            "timestamp" | "timestamp without time zone" => "timestamp",
+            other => panic!("unexpected column type {other}"),
+        }
+        .to_owned()
+    };
     for table in ["users", "revoked_tokens"] {
         let on = |db: &TestDatabase| -> Vec<(String, String)> {
-            db.columns(table).into_iter().map(|(name, kind)| (name, normalise(&kind))).collect()
+            db.columns(table)
+                .into_iter()
+                .map(|(name, kind)| (name, normalise(&kind)))
+                .collect()
         };
         let expected = on(&postgres);
         assert!(!expected.is_empty(), "{table} has no columns");

@@ -136,13 +136,18 @@ impl TestDatabase {
             kind: String,
         }
         let sql = match self.backend {
-            Backend::Sqlite => format!("SELECT name, type AS kind FROM pragma_table_info('{table}') ORDER BY cid"),
+            Backend::Sqlite => {
+                format!("SELECT name, type AS kind FROM pragma_table_info('{table}') ORDER BY cid")
+            }
             Backend::Postgres => format!(
                 "SELECT column_name::text AS name, data_type::text AS kind FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
             ),
         };
-        self.load::<Column>(&sql).into_iter().map(|c| (c.name, c.kind)).collect()
+        self.load::<Column>(&sql)
+            .into_iter()
+            .map(|c| (c.name, c.kind))
+            .collect()
     }
 
     /// Runs statements directly, bypassing the service (to delete a user, say).

@@ -4,6 +4,7 @@ mod logout;
 mod register;
 mod status;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 /// Registers the `/auth` routes, the JSON body rules and the JSON 404/405 answers. The caller puts an
@@ -12,16 +13,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(crate::extract::json_config())
         .service(
             web::scope("/auth")
-                .service(endpoint("/register", web::post().to(register::register)))
-                .service(endpoint("/login", web::post().to(login::login)))
-                .service(endpoint("/status", web::get().to(status::status)))
-                .service(endpoint("/logout", web::post().to(logout::logout))),
+                .service(endpoint(
+                    "/register",
+                    Method::POST,
+                    web::post().to(register::register),
+                ))
+                .service(endpoint(
+                    "/login",
+                    Method::POST,
+                    web::post().to(login::login),
+                ))
+                .service(endpoint(
+                    "/status",
+                    Method::GET,
+                    web::get().to(status::status),
+                ))
+                .service(endpoint(
+                    "/logout",
+                    Method::POST,
+                    web::post().to(logout::logout),
+                )),
         )
         .default_service(web::to(fallback::not_found));
 }
 
-fn endpoint(path: &str, route: actix_web::Route) -> actix_web::Resource {
+/// One path, one method; any other method is a JSON 405 that names the allowed one.
+fn endpoint(path: &str, allowed: Method, route: actix_web::Route) -> actix_web::Resource {
     web::resource(path)
         .route(route)
-        .default_service(web::to(fallback::method_not_allowed))
+        .default_service(web::to(move || {
+            fallback::method_not_allowed(allowed.clone())
+        }))
 }
