@@ -54,10 +54,9 @@ impl ResponseError for ApiError {
             Self::UserExists => StatusCode::ACCEPTED,
             Self::UserDoesNotExist | Self::NotFound => StatusCode::NOT_FOUND,
             Self::MissingToken { status } => *status,
-            Self::MalformedBearer
-            | Self::TokenExpired
-            | Self::TokenInvalid
-            | Self::TokenRevoked => StatusCode::UNAUTHORIZED,
+            Self::MalformedBearer | Self::TokenExpired | Self::TokenInvalid | Self::TokenRevoked => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -75,18 +74,12 @@ impl ResponseError for ApiError {
                 Self::MalformedBearer => r#"Bearer error="invalid_request""#,
                 _ => r#"Bearer error="invalid_token""#,
             };
-            response.insert_header((
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            ));
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
         }
         if *self == Self::Unavailable {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
-        response.json(FailBody {
-            status: "fail",
-            message: &message,
-        })
+        response.json(FailBody { status: "fail", message: &message })
     }
 }
 

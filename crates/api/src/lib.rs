@@ -4,10 +4,12 @@
 mod blocking;
 mod error;
 mod extract;
+mod hash_limiter;
 mod routes;
 
 pub use error::ApiError;
 pub use extract::{AuthHeaderError, BearerToken, Credentials, parse_authorization};
+pub use hash_limiter::HashLimiter;
 pub use routes::configure;
 
 /// Request bodies larger than this are refused with 413.

@@ -34,9 +34,7 @@ impl Email {
         let (local, domain) = trimmed.split_once('@').ok_or(EmailError::Invalid)?;
         let domain_ok = !domain.contains('@')
             && domain.contains('.')
-            && domain
-                .split('.')
-                .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+            && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
         if local.is_empty() || local.len() > Self::MAX_LOCAL_LEN || !domain_ok {
             return Err(EmailError::Invalid);
         }

@@ -33,9 +33,7 @@ impl Password {
             return Err(PasswordError::TooLong);
         }
         if value.chars().count() < policy.min_length {
-            return Err(PasswordError::TooShort {
-                min: policy.min_length,
-            });
+            return Err(PasswordError::TooShort { min: policy.min_length });
         }
         Ok(Self(raw))
     }
@@ -62,10 +60,7 @@ mod tests {
     #[test]
     fn enforces_the_minimum_in_characters() {
         let policy = PasswordPolicy { min_length: 6 };
-        assert_eq!(
-            Password::new(secret("12345"), &policy).unwrap_err(),
-            PasswordError::TooShort { min: 6 }
-        );
+        assert_eq!(Password::new(secret("12345"), &policy).unwrap_err(), PasswordError::TooShort { min: 6 });
         assert!(Password::new(secret("123456"), &policy).is_ok());
         // six characters, twelve bytes
         assert!(Password::new(secret("éééééé"), &policy).is_ok());
@@ -75,15 +70,9 @@ mod tests {
     fn refuses_more_than_72_bytes() {
         let policy = PasswordPolicy::default();
         assert!(Password::new(secret(&"a".repeat(72)), &policy).is_ok());
-        assert_eq!(
-            Password::new(secret(&"a".repeat(73)), &policy).unwrap_err(),
-            PasswordError::TooLong
-        );
+        assert_eq!(Password::new(secret(&"a".repeat(73)), &policy).unwrap_err(), PasswordError::TooLong);
         // 37 two-byte characters = 74 bytes
-        assert_eq!(
-            Password::new(secret(&"é".repeat(37)), &policy).unwrap_err(),
-            PasswordError::TooLong
-        );
+        assert_eq!(Password::new(secret(&"é".repeat(37)), &policy).unwrap_err(), PasswordError::TooLong);
     }
 
     #[test]
@@ -94,13 +83,7 @@ mod tests {
 
     #[test]
     fn error_messages_name_the_limits() {
-        assert_eq!(
-            PasswordError::TooShort { min: 8 }.to_string(),
-            "Password must be at least 8 characters."
-        );
-        assert_eq!(
-            PasswordError::TooLong.to_string(),
-            "Password must be at most 72 bytes."
-        );
+        assert_eq!(PasswordError::TooShort { min: 8 }.to_string(), "Password must be at least 8 characters.");
+        assert_eq!(PasswordError::TooLong.to_string(), "Password must be at most 72 bytes.");
     }
 }

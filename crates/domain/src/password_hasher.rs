@@ -69,9 +69,7 @@ impl PasswordHasher {
 
 impl fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordHasher")
-            .field("cost", &self.cost)
-            .finish_non_exhaustive()
+        f.debug_struct("PasswordHasher").field("cost", &self.cost).finish_non_exhaustive()
     }
 }
 
@@ -106,9 +104,7 @@ mod tests {
     fn a_password_sharing_the_first_72_bytes_does_not_match() {
         let hasher = PasswordHasher::new(4).unwrap();
         let base = "a".repeat(72);
-        let hash = hasher
-            .hash(&Password::new(secret(&base), &PasswordPolicy::default()).unwrap())
-            .unwrap();
+        let hash = hasher.hash(&Password::new(secret(&base), &PasswordPolicy::default()).unwrap()).unwrap();
         assert!(hasher.verify(&secret(&base), Some(&hash)));
         assert!(!hasher.verify(&secret(&format!("{base}b")), Some(&hash)));
     }
@@ -123,9 +119,6 @@ mod tests {
     fn debug_hides_hashes() {
         let hasher = PasswordHasher::new(4).unwrap();
         assert_eq!(format!("{hasher:?}"), "PasswordHasher { cost: 4, .. }");
-        assert_eq!(
-            format!("{:?}", hasher.dummy_hash),
-            "PasswordHash([REDACTED])"
-        );
+        assert_eq!(format!("{:?}", hasher.dummy_hash), "PasswordHash([REDACTED])");
     }
 }

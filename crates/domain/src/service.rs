@@ -26,14 +26,7 @@ impl AuthService {
         policy: PasswordPolicy,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self {
-            users,
-            revocations,
-            hasher,
-            tokens,
-            policy,
-            clock,
-        }
+        Self { users, revocations, hasher, tokens, policy, clock }
     }
 
     pub fn tokens(&self) -> &TokenCodec {

@@ -52,17 +52,10 @@ pub trait UserStore: Send + Sync {
     /// Inserts the user; a duplicate email (the database's unique index decides) is `EmailTaken`.
     fn insert_user(&self, new_user: &NewUser) -> Result<User, InsertUserError>;
 
-    fn find_credentials_by_email(
-        &self,
-        email: &Email,
-    ) -> Result<Option<UserCredentials>, StoreError>;
+    fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
 
     /// The user and whether `jti` is revoked, read together in one round trip.
-    fn find_user_with_revocation(
-        &self,
-        id: UserId,
-        jti: &TokenId,
-    ) -> Result<Option<(User, bool)>, StoreError>;
+    fn find_user_with_revocation(&self, id: UserId, jti: &TokenId) -> Result<Option<(User, bool)>, StoreError>;
 }
 
 pub trait RevocationStore: Send + Sync {

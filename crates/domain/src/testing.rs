@@ -1,9 +1,7 @@
 //! In-memory fakes of the storage traits, with the same atomicity as the real ones.
 
 use crate::email::Email;
-use crate::store::{
-    InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, UserStore,
-};
+use crate::store::{InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, UserStore};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -35,25 +33,14 @@ impl MemoryStore {
     }
 
     pub fn revocations(&self) -> Vec<NewRevocation> {
-        let mut rows: Vec<_> = self
-            .inner
-            .lock()
-            .unwrap()
-            .revoked
-            .values()
-            .cloned()
-            .collect();
+        let mut rows: Vec<_> = self.inner.lock().unwrap().revoked.values().cloned().collect();
         rows.sort_by_key(|r| r.expires_at);
         rows
     }
 
     pub fn stored_hash(&self, email: &str) -> Option<String> {
         let inner = self.inner.lock().unwrap();
-        inner
-            .users
-            .iter()
-            .find(|c| c.user.email.as_str() == email)
-            .map(|c| c.password_hash.as_str().to_owned())
+        inner.users.iter().find(|c| c.user.email.as_str() == email).map(|c| c.password_hash.as_str().to_owned())
     }
 
     pub fn delete_user(&self, id: UserId) {
@@ -70,42 +57,18 @@ impl UserStore for MemoryStore {
             return Err(InsertUserError::EmailTaken);
         }
         let id = UserId(inner.users.iter().map(|c| c.user.id.0).max().unwrap_or(0) + 1);
-        let user = User {
-            id,
-            email: new_user.email.clone(),
-            admin: false,
-            registered_on: new_user.registered_on,
-        };
-        inner.users.push(UserCredentials {
-            user: user.clone(),
-            password_hash: new_user.password_hash.clone(),
-        });
+        let user = User { id, email: new_user.email.clone(), admin: false, registered_on: new_user.registered_on };
+        inner.users.push(UserCredentials { user: user.clone(), password_hash: new_user.password_hash.clone() });
         Ok(user)
     }
 
-    fn find_credentials_by_email(
-        &self,
-        email: &Email,
-    ) -> Result<Option<UserCredentials>, StoreError> {
-        Ok(self
-            .check()?
-            .users
-            .iter()
-            .find(|c| &c.user.email == email)
-            .cloned())
+    fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
+        Ok(self.check()?.users.iter().find(|c| &c.user.email == email).cloned())
     }
 
-    fn find_user_with_revocation(
-        &self,
-        id: UserId,
-        jti: &TokenId,
-    ) -> Result<Option<(User, bool)>, StoreError> {
+    fn find_user_with_revocation(&self, id: UserId, jti: &TokenId) -> Result<Option<(User, bool)>, StoreError> {
         let inner = self.check()?;
-        let user = inner
-            .users
-            .iter()
-            .find(|c| c.user.id == id)
-            .map(|c| c.user.clone());
+        let user = inner.users.iter().find(|c| c.user.id == id).map(|c| c.user.clone());
         Ok(user.map(|u| (u, inner.revoked.contains_key(jti))))
     }
 }
@@ -119,9 +82,7 @@ impl RevocationStore for MemoryStore {
         if inner.revoked.contains_key(&revocation.jti) {
             return Ok(RevokeOutcome::AlreadyRevoked);
         }
-        inner
-            .revoked
-            .insert(revocation.jti.clone(), revocation.clone());
+        inner.revoked.insert(revocation.jti.clone(), revocation.clone());
         Ok(RevokeOutcome::Revoked)
     }
 

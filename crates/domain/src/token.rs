@@ -123,14 +123,10 @@ impl TokenCodec {
             return Err(TokenConfigError::EmptyIssuer);
         }
         if settings.access_ttl_secs == 0 || settings.access_ttl_secs > Self::MAX_TTL_SECS {
-            return Err(TokenConfigError::BadTtl {
-                max: Self::MAX_TTL_SECS,
-            });
+            return Err(TokenConfigError::BadTtl { max: Self::MAX_TTL_SECS });
         }
-        let encoding =
-            EncodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
-        let decoding =
-            DecodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
+        let encoding = EncodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
+        let decoding = DecodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
 
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the injected clock in `verify`, not the system clock.
@@ -166,14 +162,9 @@ impl TokenCodec {
             jti: jti.as_str().to_owned(),
             iss: self.issuer.clone(),
         };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding)
-            .map_err(|_| TokenError::Invalid)?;
+        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::Invalid)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
-        Ok(IssuedToken {
-            token: SecretString::from(token),
-            jti,
-            expires_at,
-        })
+        Ok(IssuedToken { token: SecretString::from(token), jti, expires_at })
     }
 
     /// Checks the signature (HS256 only), the issuer and every claim, then expiry against `now`.
@@ -182,16 +173,25 @@ impl TokenCodec {
         if token.len() > Self::MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?
-            .claims;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| TokenError::Invalid)?;
+        // Our tokens carry only alg and typ. Key-selection headers (kid, jku, jwk, x5*) and critical
+        // extensions are refused even under a valid signature: nothing here may choose the key.
+        let h = &data.header;
+        if h.kid.is_some()
+            || h.jku.is_some()
+            || h.jwk.is_some()
+            || h.x5u.is_some()
+            || h.x5c.is_some()
+            || h.x5t.is_some()
+            || h.x5t_s256.is_some()
+            || h.crit.is_some()
+        {
+            return Err(TokenError::Invalid);
+        }
+        let claims = data.claims;
 
-        let user_id = claims
-            .sub
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or(TokenError::Invalid)?;
+        let user_id = claims.sub.parse::<i64>().ok().filter(|id| *id > 0).ok_or(TokenError::Invalid)?;
         let jti = TokenId::parse(&claims.jti).ok_or(TokenError::Invalid)?;
         let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
@@ -201,11 +201,7 @@ impl TokenCodec {
         if expires_at + self.leeway <= now {
             return Err(TokenError::Expired);
         }
-        Ok(VerifiedToken {
-            user_id: UserId(user_id),
-            jti,
-            expires_at,
-        })
+        Ok(VerifiedToken { user_id: UserId(user_id), jti, expires_at })
     }
 }
 
@@ -250,12 +246,7 @@ mod tests {
     }
 
     fn sign(header: &Header, claims: &serde_json::Value, secret: &str) -> String {
-        jsonwebtoken::encode(
-            header,
-            claims,
-            &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
-        )
-        .unwrap()
+        jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(secret.as_bytes()).unwrap()).unwrap()
     }
 
     fn claims_at(now: DateTime<Utc>) -> serde_json::Value {
@@ -274,14 +265,7 @@ mod tests {
         let issued = codec.issue(UserId(42), t0()).unwrap();
         assert_eq!(issued.expires_at, t0() + TimeDelta::seconds(3600));
         let verified = codec.verify(issued.token.expose_secret(), t0()).unwrap();
-        assert_eq!(
-            verified,
-            VerifiedToken {
-                user_id: UserId(42),
-                jti: issued.jti,
-                expires_at: issued.expires_at
-            }
-        );
+        assert_eq!(verified, VerifiedToken { user_id: UserId(42), jti: issued.jti, expires_at: issued.expires_at });
     }
 
     #[test]
@@ -299,47 +283,23 @@ mod tests {
         let issued = codec.issue(UserId(1), t0()).unwrap();
         let token = issued.token.expose_secret();
         assert!(codec.verify(token, t0() + TimeDelta::seconds(3599)).is_ok());
-        assert_eq!(
-            codec.verify(token, t0() + TimeDelta::seconds(3600)),
-            Err(TokenError::Expired)
-        );
-        assert_eq!(
-            codec.verify(token, t0() + TimeDelta::days(2)),
-            Err(TokenError::Expired)
-        );
+        assert_eq!(codec.verify(token, t0() + TimeDelta::seconds(3600)), Err(TokenError::Expired));
+        assert_eq!(codec.verify(token, t0() + TimeDelta::days(2)), Err(TokenError::Expired));
     }
 
     #[test]
     fn leeway_extends_expiry() {
-        let codec = TokenCodec::new(&TokenSettings {
-            leeway_secs: 30,
-            ..settings()
-        })
-        .unwrap();
+        let codec = TokenCodec::new(&TokenSettings { leeway_secs: 30, ..settings() }).unwrap();
         let token = codec.issue(UserId(1), t0()).unwrap().token;
-        assert!(
-            codec
-                .verify(token.expose_secret(), t0() + TimeDelta::seconds(3629))
-                .is_ok()
-        );
-        assert_eq!(
-            codec.verify(token.expose_secret(), t0() + TimeDelta::seconds(3630)),
-            Err(TokenError::Expired)
-        );
+        assert!(codec.verify(token.expose_secret(), t0() + TimeDelta::seconds(3629)).is_ok());
+        assert_eq!(codec.verify(token.expose_secret(), t0() + TimeDelta::seconds(3630)), Err(TokenError::Expired));
     }
 
     #[test]
     fn rejects_a_token_signed_with_another_key_even_when_expired() {
-        let token = sign(
-            &Header::new(Algorithm::HS256),
-            &claims_at(t0()),
-            "another-secret-another-secret-xx",
-        );
+        let token = sign(&Header::new(Algorithm::HS256), &claims_at(t0()), "another-secret-another-secret-xx");
         assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid));
-        assert_eq!(
-            codec().verify(&token, t0() + TimeDelta::days(1)),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(codec().verify(&token, t0() + TimeDelta::days(1)), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -354,56 +314,44 @@ mod tests {
         for alg in ["none", "None", "NONE"] {
             let header = format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#);
             for signature in ["", "c2ln"] {
-                let token = format!(
-                    "{}.{}.{signature}",
-                    b64(header.as_bytes()),
-                    b64(claims.as_bytes())
-                );
-                assert_eq!(
-                    codec().verify(&token, t0()),
-                    Err(TokenError::Invalid),
-                    "{token}"
-                );
+                let token = format!("{}.{}.{signature}", b64(header.as_bytes()), b64(claims.as_bytes()));
+                assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid), "{token}");
             }
         }
     }
 
     #[test]
+    fn rejects_key_selection_headers_even_under_a_valid_signature() {
+        let mut with_kid = Header::new(Algorithm::HS256);
+        with_kid.kid = Some("1".into());
+        let mut with_jku = Header::new(Algorithm::HS256);
+        with_jku.jku = Some("https://attacker.example/jwks.json".into());
+        let mut with_x5u = Header::new(Algorithm::HS256);
+        with_x5u.x5u = Some("https://attacker.example/cert.pem".into());
+        for header in [with_kid, with_jku, with_x5u] {
+            let token = sign(&header, &claims_at(t0()), SECRET);
+            assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid), "{header:?}");
+        }
+        // the same claims under a plain header are fine
+        assert!(codec().verify(&sign(&Header::new(Algorithm::HS256), &claims_at(t0()), SECRET), t0()).is_ok());
+    }
+
+    #[test]
     fn rejects_a_tampered_payload() {
         let codec = codec();
-        let token = codec
-            .issue(UserId(1), t0())
-            .unwrap()
-            .token
-            .expose_secret()
-            .to_owned();
+        let token = codec.issue(UserId(1), t0()).unwrap().token.expose_secret().to_owned();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let forged = claims_at(t0());
         let mut forged = forged.as_object().unwrap().clone();
         forged.insert("sub".into(), json!("2"));
         parts[1] = b64(serde_json::Value::Object(forged).to_string().as_bytes());
-        assert_eq!(
-            codec.verify(&parts.join("."), t0()),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(codec.verify(&parts.join("."), t0()), Err(TokenError::Invalid));
     }
 
     #[test]
     fn rejects_garbage() {
-        for token in [
-            "",
-            "a",
-            "a.b",
-            "a.b.c",
-            "....",
-            "eyJhbGciOiJIUzI1NiJ9.e30.",
-            "\u{1F600}.x.y",
-        ] {
-            assert_eq!(
-                codec().verify(token, t0()),
-                Err(TokenError::Invalid),
-                "{token:?}"
-            );
+        for token in ["", "a", "a.b", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9.e30.", "\u{1F600}.x.y"] {
+            assert_eq!(codec().verify(token, t0()), Err(TokenError::Invalid), "{token:?}");
         }
     }
 
@@ -413,11 +361,7 @@ mod tests {
             let mut claims = claims_at(t0());
             claims.as_object_mut().unwrap().remove(claim);
             let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-            assert_eq!(
-                codec().verify(&token, t0()),
-                Err(TokenError::Invalid),
-                "without {claim}"
-            );
+            assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid), "without {claim}");
         }
     }
 
@@ -435,16 +379,9 @@ mod tests {
         ];
         for (claim, value) in cases {
             let mut claims = claims_at(t0());
-            claims
-                .as_object_mut()
-                .unwrap()
-                .insert(claim.into(), value.clone());
+            claims.as_object_mut().unwrap().insert(claim.into(), value.clone());
             let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
-            assert_eq!(
-                codec().verify(&token, t0()),
-                Err(TokenError::Invalid),
-                "{claim} = {value}"
-            );
+            assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid), "{claim} = {value}");
         }
     }
 
@@ -456,33 +393,17 @@ mod tests {
 
     #[test]
     fn refuses_bad_settings() {
-        let empty = TokenSettings {
-            secret: SecretString::from(""),
-            ..settings()
-        };
-        assert_eq!(
-            TokenCodec::new(&empty).unwrap_err(),
-            TokenConfigError::EmptySecret
-        );
-        let zero_ttl = TokenSettings {
-            access_ttl_secs: 0,
-            ..settings()
-        };
-        assert!(matches!(
-            TokenCodec::new(&zero_ttl).unwrap_err(),
-            TokenConfigError::BadTtl { .. }
-        ));
+        let empty = TokenSettings { secret: SecretString::from(""), ..settings() };
+        assert_eq!(TokenCodec::new(&empty).unwrap_err(), TokenConfigError::EmptySecret);
+        let zero_ttl = TokenSettings { access_ttl_secs: 0, ..settings() };
+        assert!(matches!(TokenCodec::new(&zero_ttl).unwrap_err(), TokenConfigError::BadTtl { .. }));
     }
 
     #[test]
     fn debug_output_has_no_secret_or_token() {
         let codec = codec();
         let issued = codec.issue(UserId(1), t0()).unwrap();
-        for debug in [
-            format!("{:?}", settings()),
-            format!("{codec:?}"),
-            format!("{issued:?}"),
-        ] {
+        for debug in [format!("{:?}", settings()), format!("{codec:?}"), format!("{issued:?}")] {
             assert!(!debug.contains(SECRET), "{debug}");
             assert!(!debug.contains(issued.token.expose_secret()), "{debug}");
         }

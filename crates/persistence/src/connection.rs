@@ -32,9 +32,7 @@ impl ManageConnection for SchemeManager {
         let target = self.url.connection_string();
         let connection = match self.url.backend() {
             Backend::Postgres => diesel::PgConnection::establish(target).map(DbConnection::Pg),
-            Backend::Sqlite => {
-                diesel::SqliteConnection::establish(target).map(DbConnection::Sqlite)
-            }
+            Backend::Sqlite => diesel::SqliteConnection::establish(target).map(DbConnection::Sqlite),
         };
         connection.map_err(diesel::r2d2::Error::ConnectionError)
     }
@@ -64,13 +62,11 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSetup {
                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
                 self.sqlite_busy_timeout_ms
             ),
-            DbConnection::Pg(_) => format!(
-                "SET statement_timeout = {}; SET TIME ZONE 'UTC';",
-                self.statement_timeout_ms
-            ),
+            DbConnection::Pg(_) => {
+                format!("SET statement_timeout = {}; SET TIME ZONE 'UTC';", self.statement_timeout_ms)
+            }
         };
         // batch_execute, not sql_query: SQLite's sql_query runs only the first statement.
-        conn.batch_execute(&sql)
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(&sql).map_err(diesel::r2d2::Error::QueryError)
     }
 }

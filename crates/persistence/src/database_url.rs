@@ -16,9 +16,7 @@ pub struct DatabaseUrl {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DatabaseUrlError {
-    #[error(
-        "database.url must start with postgres://, postgresql:// or sqlite:// (got \"{scheme}\")"
-    )]
+    #[error("database.url must start with postgres://, postgresql:// or sqlite:// (got \"{scheme}\")")]
     UnknownScheme { scheme: String },
     #[error("database.url sqlite:// needs a file path, e.g. sqlite://data/auth.db")]
     MissingSqlitePath,
@@ -34,18 +32,10 @@ impl DatabaseUrl {
             }
             Backend::Sqlite
         } else {
-            let scheme = raw
-                .split_once("://")
-                .map_or("", |(s, _)| s)
-                .chars()
-                .take(32)
-                .collect();
+            let scheme = raw.split_once("://").map_or("", |(s, _)| s).chars().take(32).collect();
             return Err(DatabaseUrlError::UnknownScheme { scheme });
         };
-        Ok(Self {
-            raw: raw.to_owned(),
-            backend,
-        })
+        Ok(Self { raw: raw.to_owned(), backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -104,23 +94,14 @@ mod tests {
 
     #[test]
     fn picks_the_backend_from_the_scheme() {
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
-            Backend::Postgres
-        );
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(), Backend::Postgres);
         let sqlite = DatabaseUrl::parse("sqlite://data/auth.db").unwrap();
         assert_eq!(sqlite.backend(), Backend::Sqlite);
         assert_eq!(sqlite.connection_string(), "data/auth.db");
         assert_eq!(sqlite.sqlite_path().unwrap(), PathBuf::from("data/auth.db"));
         assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/x.db")
-                .unwrap()
-                .sqlite_path()
-                .unwrap(),
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap().sqlite_path().unwrap(),
             PathBuf::from("/tmp/x.db")
         );
     }
@@ -129,18 +110,13 @@ mod tests {
     fn rejects_other_schemes() {
         assert_eq!(
             DatabaseUrl::parse("mysql://u@h/db").unwrap_err(),
-            DatabaseUrlError::UnknownScheme {
-                scheme: "mysql".into()
-            }
+            DatabaseUrlError::UnknownScheme { scheme: "mysql".into() }
         );
         assert_eq!(
             DatabaseUrl::parse("data/auth.db").unwrap_err(),
             DatabaseUrlError::UnknownScheme { scheme: "".into() }
         );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://").unwrap_err(),
-            DatabaseUrlError::MissingSqlitePath
-        );
+        assert_eq!(DatabaseUrl::parse("sqlite://").unwrap_err(), DatabaseUrlError::MissingSqlitePath);
     }
 
     #[test]
@@ -148,11 +124,6 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/auth").unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@db:5432/auth");
         assert!(!format!("{url:?}").contains("s3cret"));
-        assert_eq!(
-            DatabaseUrl::parse("postgres://app@db/auth")
-                .unwrap()
-                .to_string(),
-            "postgres://app@db/auth"
-        );
+        assert_eq!(DatabaseUrl::parse("postgres://app@db/auth").unwrap().to_string(), "postgres://app@db/auth");
     }
 }

@@ -7,17 +7,11 @@ pub fn unavailable(e: impl std::fmt::Display) -> StoreError {
 }
 
 pub fn is_unique_violation(e: &DieselError) -> bool {
-    matches!(
-        e,
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
 }
 
 pub fn is_foreign_key_violation(e: &DieselError) -> bool {
-    matches!(
-        e,
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
-    )
+    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
 }
 
 pub fn checkout(e: r2d2::Error) -> StoreError {

@@ -17,19 +17,11 @@ pub struct MigrationError(String);
 /// Applies the pending migrations on a connection of its own (no statement timeout, not pooled) and
 /// returns the versions it applied.
 pub fn run_migrations(settings: &PoolSettings) -> Result<Vec<String>, MigrationError> {
-    crate::pool::ensure_sqlite_directory(&settings.url)
-        .map_err(|e| MigrationError(e.to_string()))?;
+    crate::pool::ensure_sqlite_directory(&settings.url).map_err(|e| MigrationError(e.to_string()))?;
     let manager = crate::connection::SchemeManager::new(settings.url.clone());
-    let mut conn = manager
-        .connect()
-        .map_err(|e| MigrationError(e.to_string()))?;
-    let setup = crate::connection::SessionSetup {
-        statement_timeout_ms: 0,
-        ..settings.session_setup()
-    };
-    setup
-        .on_acquire(&mut conn)
-        .map_err(|e| MigrationError(e.to_string()))?;
+    let mut conn = manager.connect().map_err(|e| MigrationError(e.to_string()))?;
+    let setup = crate::connection::SessionSetup { statement_timeout_ms: 0, ..settings.session_setup() };
+    setup.on_acquire(&mut conn).map_err(|e| MigrationError(e.to_string()))?;
 
     let applied = match &mut conn {
         DbConnection::Pg(pg) => {
@@ -37,17 +29,14 @@ pub fn run_migrations(settings: &PoolSettings) -> Result<Vec<String>, MigrationE
                 .execute(pg)
                 .map_err(|e| MigrationError(e.to_string()))?;
             let result = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions);
-            let unlock =
-                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                    .execute(pg);
+            let unlock = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(pg);
             let applied = result.map_err(|e| MigrationError(e.to_string()))?;
             unlock.map_err(|e| MigrationError(e.to_string()))?;
             applied
         }
-        DbConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(versions)
-            .map_err(|e| MigrationError(e.to_string()))?,
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(versions).map_err(|e| MigrationError(e.to_string()))?
+        }
     };
     for version in &applied {
         tracing::info!(version, "migration applied");

@@ -26,10 +26,7 @@ impl PoolSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
     #[error("cannot create the directory for the SQLite database {path}: {source}")]
-    CreateDir {
-        path: String,
-        source: std::io::Error,
-    },
+    CreateDir { path: String, source: std::io::Error },
     #[error("database.pool_max_size must be at least 1")]
     EmptyPool,
 }
@@ -56,12 +53,8 @@ pub fn build_pool(settings: &PoolSettings) -> Result<DbPool, PoolError> {
 pub(crate) fn ensure_sqlite_directory(url: &DatabaseUrl) -> Result<(), PoolError> {
     let path = url.sqlite_path();
     match path.as_deref().and_then(std::path::Path::parent) {
-        Some(parent) if !parent.as_os_str().is_empty() => {
-            std::fs::create_dir_all(parent).map_err(|source| PoolError::CreateDir {
-                path: parent.display().to_string(),
-                source,
-            })
-        }
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .map_err(|source| PoolError::CreateDir { path: parent.display().to_string(), source }),
         _ => Ok(()),
     }
 }

@@ -17,25 +17,13 @@ pub struct UserRow {
 impl UserRow {
     pub fn into_credentials(mut self) -> Result<UserCredentials, StoreError> {
         let password_hash = PasswordHash::from_stored(std::mem::take(&mut self.password));
-        Ok(UserCredentials {
-            user: self.into_user()?,
-            password_hash,
-        })
+        Ok(UserCredentials { user: self.into_user()?, password_hash })
     }
 
     pub fn into_user(self) -> Result<User, StoreError> {
-        let email = Email::parse(&self.email).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "users.email of user {} does not parse: {e}",
-                self.id
-            ))
-        })?;
-        Ok(User {
-            id: UserId(self.id),
-            email,
-            admin: self.admin,
-            registered_on: self.registered_on.and_utc(),
-        })
+        let email = Email::parse(&self.email)
+            .map_err(|e| StoreError::Corrupt(format!("users.email of user {} does not parse: {e}", self.id)))?;
+        Ok(User { id: UserId(self.id), email, admin: self.admin, registered_on: self.registered_on.and_utc() })
     }
 }
 

@@ -4,8 +4,8 @@ use crate::pool::DbPool;
 use crate::rows::{NewRevokedTokenRow, NewUserRow, UserRow};
 use crate::schema::{revoked_tokens, users};
 use auth_domain::{
-    Email, InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError,
-    TokenId, User, UserCredentials, UserId, UserStore,
+    Email, InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, TokenId, User,
+    UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
@@ -39,9 +39,7 @@ impl UserStore for DieselStore {
             password: new_user.password_hash.as_str(),
             registered_on: new_user.registered_on.naive_utc(),
         };
-        let inserted = diesel::insert_into(users::table)
-            .values(&row)
-            .get_result::<UserRow>(&mut self.conn()?);
+        let inserted = diesel::insert_into(users::table).values(&row).get_result::<UserRow>(&mut self.conn()?);
         match inserted {
             Ok(row) => Ok(row.into_user()?),
             Err(e) if is_unique_violation(&e) => Err(InsertUserError::EmailTaken),
@@ -49,10 +47,7 @@ impl UserStore for DieselStore {
         }
     }
 
-    fn find_credentials_by_email(
-        &self,
-        email: &Email,
-    ) -> Result<Option<UserCredentials>, StoreError> {
+    fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
         users::table
             .filter(users::email.eq(email.as_str()))
             .select(UserRow::as_select())
@@ -63,11 +58,7 @@ impl UserStore for DieselStore {
             .transpose()
     }
 
-    fn find_user_with_revocation(
-        &self,
-        id: UserId,
-        jti: &TokenId,
-    ) -> Result<Option<(User, bool)>, StoreError> {
+    fn find_user_with_revocation(&self, id: UserId, jti: &TokenId) -> Result<Option<(User, bool)>, StoreError> {
         let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
         users::table
             .filter(users::id.eq(id.0))
@@ -88,10 +79,7 @@ impl RevocationStore for DieselStore {
             revoked_at: revocation.revoked_at.naive_utc(),
             expires_at: revocation.expires_at.naive_utc(),
         };
-        match diesel::insert_into(revoked_tokens::table)
-            .values(&row)
-            .execute(&mut self.conn()?)
-        {
+        match diesel::insert_into(revoked_tokens::table).values(&row).execute(&mut self.conn()?) {
             Ok(_) => Ok(RevokeOutcome::Revoked),
             Err(e) if is_unique_violation(&e) => Ok(RevokeOutcome::AlreadyRevoked),
             Err(e) if is_foreign_key_violation(&e) => Ok(RevokeOutcome::UnknownUser),
@@ -101,9 +89,7 @@ impl RevocationStore for DieselStore {
 
     fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let expired = revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now.naive_utc()));
-        let deleted = diesel::delete(expired)
-            .execute(&mut self.conn()?)
-            .map_err(unavailable)?;
+        let deleted = diesel::delete(expired).execute(&mut self.conn()?).map_err(unavailable)?;
         Ok(deleted as u64)
     }
 }

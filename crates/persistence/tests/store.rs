@@ -1,6 +1,6 @@
 use auth_domain::{
-    Email, InsertUserError, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome,
-    StoreError, TokenId, UserId, UserStore,
+    Email, InsertUserError, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome, StoreError, TokenId,
+    UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -39,22 +39,14 @@ fn new_user(email: &str) -> NewUser {
 }
 
 fn revocation(user_id: UserId, expires_at: DateTime<Utc>) -> NewRevocation {
-    NewRevocation {
-        jti: TokenId::new_random(),
-        user_id,
-        revoked_at: t0(),
-        expires_at,
-    }
+    NewRevocation { jti: TokenId::new_random(), user_id, revoked_at: t0(), expires_at }
 }
 
 fn migrations_apply_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let settings = settings(db.url());
     let first = run_migrations(&settings).unwrap();
-    assert_eq!(
-        first,
-        vec!["20261129000001".to_owned(), "20261129000002".to_owned()]
-    );
+    assert_eq!(first, vec!["20261129000001".to_owned(), "20261129000002".to_owned()]);
     assert!(run_migrations(&settings).unwrap().is_empty());
     assert!(db.users().is_empty());
     assert!(db.revocations().is_empty());
@@ -71,10 +63,7 @@ fn insert_user_stores_the_row(backend: Backend) {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].id, user.id.0);
     assert_eq!(rows[0].email, "joe@gmail.com");
-    assert_eq!(
-        rows[0].password,
-        new_user("joe@gmail.com").password_hash.as_str()
-    );
+    assert_eq!(rows[0].password, new_user("joe@gmail.com").password_hash.as_str());
     assert_eq!(rows[0].registered_on, t0().naive_utc());
     assert!(!rows[0].admin);
 }
@@ -83,18 +72,10 @@ fn duplicate_email_is_email_taken(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
     store.insert_user(&new_user("joe@gmail.com")).unwrap();
-    assert_eq!(
-        store.insert_user(&new_user("JOE@gmail.com")).unwrap_err(),
-        InsertUserError::EmailTaken
-    );
+    assert_eq!(store.insert_user(&new_user("JOE@gmail.com")).unwrap_err(), InsertUserError::EmailTaken);
     assert_eq!(db.users().len(), 1);
     // the connection that saw the violation is still usable
-    assert!(
-        store
-            .find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap())
-            .unwrap()
-            .is_some()
-    );
+    assert!(store.find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap()).unwrap().is_some());
 }
 
 fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
@@ -111,18 +92,8 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{results:?}"
-    );
-    assert!(
-        results
-            .iter()
-            .filter(|r| r.is_err())
-            .all(|r| r == &Err(InsertUserError::EmailTaken)),
-        "{results:?}"
-    );
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| r == &Err(InsertUserError::EmailTaken)), "{results:?}");
     assert_eq!(db.users().len(), 1);
 }
 
@@ -130,18 +101,10 @@ fn finds_credentials_by_email(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
     let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
-    let found = store
-        .find_credentials_by_email(&Email::parse("Joe@Gmail.com").unwrap())
-        .unwrap()
-        .unwrap();
+    let found = store.find_credentials_by_email(&Email::parse("Joe@Gmail.com").unwrap()).unwrap().unwrap();
     assert_eq!(found.user, user);
     assert_eq!(found.password_hash, new_user("joe@gmail.com").password_hash);
-    assert!(
-        store
-            .find_credentials_by_email(&Email::parse("ann@gmail.com").unwrap())
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.find_credentials_by_email(&Email::parse("ann@gmail.com").unwrap()).unwrap().is_none());
 }
 
 fn finds_user_with_revocation_in_one_query(backend: Backend) {
@@ -149,21 +112,10 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
     let store = store(&db);
     let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
-    assert_eq!(
-        store.find_user_with_revocation(user.id, &rev.jti).unwrap(),
-        Some((user.clone(), false))
-    );
+    assert_eq!(store.find_user_with_revocation(user.id, &rev.jti).unwrap(), Some((user.clone(), false)));
     assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::Revoked);
-    assert_eq!(
-        store.find_user_with_revocation(user.id, &rev.jti).unwrap(),
-        Some((user.clone(), true))
-    );
-    assert_eq!(
-        store
-            .find_user_with_revocation(UserId(user.id.0 + 1), &rev.jti)
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.find_user_with_revocation(user.id, &rev.jti).unwrap(), Some((user.clone(), true)));
+    assert_eq!(store.find_user_with_revocation(UserId(user.id.0 + 1), &rev.jti).unwrap(), None);
 }
 
 fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
@@ -184,10 +136,7 @@ fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
 fn revoke_for_a_missing_user_is_unknown_user(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    assert_eq!(
-        store.revoke(&revocation(UserId(999), t0())).unwrap(),
-        RevokeOutcome::UnknownUser
-    );
+    assert_eq!(store.revoke(&revocation(UserId(999), t0())).unwrap(), RevokeOutcome::UnknownUser);
     assert!(db.revocations().is_empty());
 }
 
@@ -207,22 +156,8 @@ fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
         })
         .collect();
     let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == RevokeOutcome::Revoked)
-            .count(),
-        1,
-        "{outcomes:?}"
-    );
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == RevokeOutcome::AlreadyRevoked)
-            .count(),
-        9,
-        "{outcomes:?}"
-    );
+    assert_eq!(outcomes.iter().filter(|o| **o == RevokeOutcome::Revoked).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == RevokeOutcome::AlreadyRevoked).count(), 9, "{outcomes:?}");
     assert_eq!(db.revocations().len(), 1);
 }
 
@@ -245,9 +180,7 @@ fn deleting_a_user_deletes_their_revocations(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
     let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
-    store
-        .revoke(&revocation(user.id, t0() + TimeDelta::hours(1)))
-        .unwrap();
+    store.revoke(&revocation(user.id, t0() + TimeDelta::hours(1))).unwrap();
     db.execute(&format!("DELETE FROM users WHERE id = {}", user.id.0));
     assert!(db.revocations().is_empty());
 }
@@ -285,10 +218,7 @@ fn both_migration_folders_define_the_same_tables() {
     };
     for table in ["users", "revoked_tokens"] {
         let on = |db: &TestDatabase| -> Vec<(String, String)> {
-            db.columns(table)
-                .into_iter()
-                .map(|(name, kind)| (name, normalise(&kind)))
-                .collect()
+            db.columns(table).into_iter().map(|(name, kind)| (name, normalise(&kind))).collect()
         };
         let expected = on(&postgres);
         assert!(!expected.is_empty(), "{table} has no columns");
@@ -299,27 +229,14 @@ fn both_migration_folders_define_the_same_tables() {
 #[test]
 fn an_unreachable_database_is_unavailable_within_the_acquire_timeout() {
     // Port 1 on loopback: nothing listens there, so every connection attempt is refused.
-    let settings = PoolSettings {
-        acquire_timeout: Duration::from_millis(300),
-        ..settings("postgres://auth@127.0.0.1:1/auth")
-    };
+    let settings =
+        PoolSettings { acquire_timeout: Duration::from_millis(300), ..settings("postgres://auth@127.0.0.1:1/auth") };
     let store = DieselStore::new(build_pool(&settings).unwrap());
     let started = Instant::now();
-    let err = store
-        .find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap())
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
-    let StoreError::Unavailable(message) = err else {
-        panic!("expected Unavailable, got {err:?}")
-    };
-    assert!(
-        message.contains("Connection refused") || message.contains("connection"),
-        "{message}"
-    );
+    let err = store.find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap()).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    let StoreError::Unavailable(message) = err else { panic!("expected Unavailable, got {err:?}") };
+    assert!(message.contains("Connection refused") || message.contains("connection"), "{message}");
 }
 
 #[test]
@@ -339,12 +256,8 @@ fn sqlite_connections_use_wal_and_foreign_keys() {
     let db = TestDatabase::sqlite();
     let store = store(&db);
     let mut conn = store.pool().get().unwrap();
-    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
-        .get_result(&mut *conn)
-        .unwrap();
-    let fk: Fk = diesel::sql_query("PRAGMA foreign_keys")
-        .get_result(&mut *conn)
-        .unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut *conn).unwrap();
+    let fk: Fk = diesel::sql_query("PRAGMA foreign_keys").get_result(&mut *conn).unwrap();
     assert_eq!(mode.journal_mode, "wal");
     assert_eq!(fk.foreign_keys, 1);
 }

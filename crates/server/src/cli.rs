@@ -6,11 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "auth-server",
-    version,
-    about = "JWT authentication service (register, login, status, logout)"
-)]
+#[command(name = "auth-server", version, about = "JWT authentication service (register, login, status, logout)")]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -27,6 +23,17 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Inspect the settings
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the settings; list every problem and exit non-zero if there is one
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,14 +45,13 @@ enum TokensCommand {
 impl Cli {
     /// Loads and checks the settings, starts logging, then runs the command.
     pub fn run(self) -> ExitCode {
-        let (environment, settings) =
-            match Settings::load().and_then(|(env, s)| s.validate(env).map(|()| (env, s))) {
-                Ok(loaded) => loaded,
-                Err(e) => {
-                    eprintln!("auth-server: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+        let (environment, settings) = match Settings::load().and_then(|(env, s)| s.validate(env).map(|()| (env, s))) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                eprintln!("auth-server: {e}");
+                return ExitCode::from(2);
+            }
+        };
         crate::telemetry::init(&settings.log);
         match self.run_command(environment, &settings) {
             Ok(()) => ExitCode::SUCCESS,
@@ -57,33 +63,24 @@ impl Cli {
         }
     }
 
-    fn run_command(
-        self,
-        environment: Environment,
-        settings: &Settings,
-    ) -> Result<(), Box<dyn std::error::Error>> {
+    fn run_command(self, environment: Environment, settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => {
                 tracing::info!(environment = environment.as_str(), "starting auth-service");
-                actix_web::rt::System::new().block_on(async {
-                    Application::build(settings)?
-                        .run_until_stopped()
-                        .await
-                        .map_err(Into::into)
-                })
+                actix_web::rt::System::new()
+                    .block_on(async { Application::build(settings)?.run_until_stopped().await.map_err(Into::into) })
             }
             Command::Migrate => {
                 let applied = auth_persistence::run_migrations(&pool_settings(settings)?)?;
-                report(&format!(
-                    "applied {} migration(s){}",
-                    applied.len(),
-                    list(&applied)
-                ));
+                report(&format!("applied {} migration(s){}", applied.len(), list(&applied)));
                 Ok(())
             }
-            Command::Tokens {
-                command: TokensCommand::Prune,
-            } => {
+            // Loading and validation already happened in `run`, which exits 2 listing every problem.
+            Command::Config { command: ConfigCommand::Check } => {
+                report(&format!("configuration ok (environment: {})", environment.as_str()));
+                Ok(())
+            }
+            Command::Tokens { command: TokensCommand::Prune } => {
                 let service = build_auth_service(settings, Arc::new(SystemClock))?;
                 let pruned = service.prune_revocations()?;
                 report(&format!("pruned {pruned} expired revocation(s)"));
@@ -94,11 +91,7 @@ impl Cli {
 }
 
 fn list(versions: &[String]) -> String {
-    if versions.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", versions.join(", "))
-    }
+    if versions.is_empty() { String::new() } else { format!(": {}", versions.join(", ")) }
 }
 
 #[allow(clippy::print_stdout)]

@@ -7,4 +7,4 @@ pub mod startup;
 pub mod telemetry;
 
 pub use settings::{Environment, Settings};
-pub use startup::{Application, StartupError, build_auth_service};
+pub use startup::{AppData, Application, StartupError, build_auth_service};

@@ -80,6 +80,7 @@ pub struct TokenSettings {
 pub struct PasswordSettings {
     pub min_length: usize,
     pub bcrypt_cost: u32,
+    pub max_concurrent_hashes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,10 +102,7 @@ pub enum SettingsError {
     #[error("APP_ENVIRONMENT must be development, test or production (got \"{0}\")")]
     UnknownEnvironment(String),
     #[error("cannot load settings from {dir}: {source}")]
-    Load {
-        dir: String,
-        source: config::ConfigError,
-    },
+    Load { dir: String, source: config::ConfigError },
     #[error("invalid settings:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<String>),
 }
@@ -125,13 +123,7 @@ fn shipped_secrets() -> Vec<String> {
     SHIPPED_CONFIG_FILES
         .iter()
         .filter_map(|file| file.parse::<toml::Table>().ok())
-        .filter_map(|table| {
-            table
-                .get("tokens")?
-                .get("secret")?
-                .as_str()
-                .map(str::to_owned)
-        })
+        .filter_map(|table| table.get("tokens")?.get("secret")?.as_str().map(str::to_owned))
         .filter(|secret| !secret.is_empty())
         .collect()
 }
@@ -139,44 +131,23 @@ fn shipped_secrets() -> Vec<String> {
 impl Settings {
     /// Reads `APP_ENVIRONMENT`, `APP_CONFIG_DIR` (default `./config`) and the process environment.
     pub fn load() -> Result<(Environment, Self), SettingsError> {
-        let environment =
-            std::env::var("APP_ENVIRONMENT").map_or(Ok(Environment::Development), |e| e.parse())?;
-        let dir = std::env::var_os("APP_CONFIG_DIR")
-            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        let environment = std::env::var("APP_ENVIRONMENT").map_or(Ok(Environment::Development), |e| e.parse())?;
+        let dir = std::env::var_os("APP_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from);
         let settings = Self::load_from(&dir, environment, std::env::vars().collect())?;
         Ok((environment, settings))
     }
 
     /// Loads from `dir` with `vars` standing in for the process environment.
-    pub fn load_from(
-        dir: &Path,
-        environment: Environment,
-        vars: Map<String, String>,
-    ) -> Result<Self, SettingsError> {
+    pub fn load_from(dir: &Path, environment: Environment, vars: Map<String, String>) -> Result<Self, SettingsError> {
         let database_url = vars.get("DATABASE_URL").cloned();
-        let app_vars: Map<String, String> = vars
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("APP__"))
-            .collect();
-        let has_app_url = app_vars
-            .keys()
-            .any(|k| k.eq_ignore_ascii_case("APP__DATABASE__URL"));
-        let load_error = |source| SettingsError::Load {
-            dir: dir.display().to_string(),
-            source,
-        };
+        let app_vars: Map<String, String> = vars.into_iter().filter(|(k, _)| k.starts_with("APP__")).collect();
+        let has_app_url = app_vars.keys().any(|k| k.eq_ignore_ascii_case("APP__DATABASE__URL"));
+        let load_error = |source| SettingsError::Load { dir: dir.display().to_string(), source };
         let mut settings: Self = Config::builder()
             .add_source(File::from(dir.join("default.toml")))
-            .add_source(
-                File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false),
-            )
+            .add_source(File::from(dir.join(format!("{}.toml", environment.as_str()))).required(false))
             // No try_parsing: it would turn a secret such as "000123" into "123".
-            .add_source(
-                EnvSource::with_prefix("APP")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .source(Some(app_vars)),
-            )
+            .add_source(EnvSource::with_prefix("APP").prefix_separator("__").separator("__").source(Some(app_vars)))
             .build()
             .map_err(load_error)?
             .try_deserialize()
@@ -193,10 +164,8 @@ impl Settings {
         let secret = self.tokens.secret.expose_secret();
         if environment == Environment::Production {
             if secret.is_empty() {
-                problems.push(
-                    "tokens.secret is not set: set APP__TOKENS__SECRET to at least 32 random bytes"
-                        .to_owned(),
-                );
+                problems
+                    .push("tokens.secret is not set: set APP__TOKENS__SECRET to at least 32 random bytes".to_owned());
             } else if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
                 problems.push(format!(
                     "tokens.secret is {} bytes; production needs at least {MIN_PRODUCTION_SECRET_BYTES} (APP__TOKENS__SECRET)",
@@ -204,7 +173,8 @@ impl Settings {
                 ));
             } else if shipped_secrets().iter().any(|s| s == secret) {
                 problems.push(
-                    "tokens.secret is a value shipped in config/: set APP__TOKENS__SECRET to a secret of your own".to_owned(),
+                    "tokens.secret is a value shipped in config/: set APP__TOKENS__SECRET to a secret of your own"
+                        .to_owned(),
                 );
             }
             if self.tokens.leeway_secs > MAX_PRODUCTION_LEEWAY_SECS {
@@ -226,13 +196,11 @@ impl Settings {
             problems.push(format!("{e} (APP__DATABASE__URL)"));
         }
         if self.database.pool_max_size == 0 {
-            problems.push(
-                "database.pool_max_size must be at least 1 (APP__DATABASE__POOL_MAX_SIZE)"
-                    .to_owned(),
-            );
+            problems.push("database.pool_max_size must be at least 1 (APP__DATABASE__POOL_MAX_SIZE)".to_owned());
         }
         if self.database.acquire_timeout_ms == 0 {
-            problems.push("database.acquire_timeout_ms must be at least 1 (APP__DATABASE__ACQUIRE_TIMEOUT_MS)".to_owned());
+            problems
+                .push("database.acquire_timeout_ms must be at least 1 (APP__DATABASE__ACQUIRE_TIMEOUT_MS)".to_owned());
         }
         if !(1..=auth_domain::MAX_PASSWORD_BYTES).contains(&self.password.min_length) {
             problems.push(format!(
@@ -248,9 +216,7 @@ impl Settings {
                 costs.end()
             ));
         }
-        if self.tokens.access_ttl_secs == 0
-            || self.tokens.access_ttl_secs > auth_domain::TokenCodec::MAX_TTL_SECS
-        {
+        if self.tokens.access_ttl_secs == 0 || self.tokens.access_ttl_secs > auth_domain::TokenCodec::MAX_TTL_SECS {
             problems.push(format!(
                 "tokens.access_ttl_secs must be between 1 and {} (APP__TOKENS__ACCESS_TTL_SECS)",
                 auth_domain::TokenCodec::MAX_TTL_SECS
@@ -260,21 +226,12 @@ impl Settings {
             problems.push("tokens.issuer must not be empty (APP__TOKENS__ISSUER)".to_owned());
         }
         if self.tokens.prune_interval_secs == 0 {
-            problems.push(
-                "tokens.prune_interval_secs must be at least 1 (APP__TOKENS__PRUNE_INTERVAL_SECS)"
-                    .to_owned(),
-            );
+            problems
+                .push("tokens.prune_interval_secs must be at least 1 (APP__TOKENS__PRUNE_INTERVAL_SECS)".to_owned());
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            problems.push(format!(
-                "log.level \"{}\" is not a valid filter (APP__LOG__LEVEL)",
-                self.log.level
-            ));
+            problems.push(format!("log.level \"{}\" is not a valid filter (APP__LOG__LEVEL)", self.log.level));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(SettingsError::Invalid(problems))
-        }
+        if problems.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(problems)) }
     }
 }

@@ -1,6 +1,7 @@
 use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
+use auth_api::HashLimiter;
 use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, SystemClock, TokenCodec};
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
 use secrecy::ExposeSecret;
@@ -22,10 +23,7 @@ pub enum StartupError {
     #[error("invalid token settings: {0}")]
     Token(#[from] auth_domain::TokenConfigError),
     #[error("cannot listen on {address}: {source}")]
-    Bind {
-        address: String,
-        source: std::io::Error,
-    },
+    Bind { address: String, source: std::io::Error },
 }
 
 pub fn pool_settings(settings: &Settings) -> Result<PoolSettings, StartupError> {
@@ -41,10 +39,7 @@ pub fn pool_settings(settings: &Settings) -> Result<PoolSettings, StartupError> 
 
 /// The composition root: migrates the database, then wires the stores, hasher and token codec into
 /// the use cases.
-pub fn build_auth_service(
-    settings: &Settings,
-    clock: Arc<dyn Clock>,
-) -> Result<AuthService, StartupError> {
+pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<AuthService, StartupError> {
     let pool_settings = pool_settings(settings)?;
     run_migrations(&pool_settings)?;
     let store = Arc::new(DieselStore::new(build_pool(&pool_settings)?));
@@ -55,17 +50,33 @@ pub fn build_auth_service(
         leeway_secs: settings.tokens.leeway_secs,
     })?;
     let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
-    let policy = PasswordPolicy {
-        min_length: settings.password.min_length,
-    };
-    Ok(AuthService::new(
-        store.clone(),
-        store,
-        hasher,
-        tokens,
-        policy,
-        clock,
-    ))
+    let policy = PasswordPolicy { min_length: settings.password.min_length };
+    Ok(AuthService::new(store.clone(), store, hasher, tokens, policy, clock))
+}
+
+/// What every worker's app shares: the use cases and the bound on concurrent password hashing.
+#[derive(Clone)]
+pub struct AppData {
+    service: web::Data<AuthService>,
+    hashes: web::Data<HashLimiter>,
+}
+
+impl AppData {
+    pub fn new(service: AuthService, settings: &Settings) -> Self {
+        Self {
+            service: web::Data::new(service),
+            hashes: web::Data::new(HashLimiter::new(settings.password.max_concurrent_hashes)),
+        }
+    }
+
+    pub fn service(&self) -> &web::Data<AuthService> {
+        &self.service
+    }
+
+    /// Registers the routes with their shared data; tests call this on their own `App`.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(self.service.clone()).app_data(self.hashes.clone()).configure(auth_api::configure);
+    }
 }
 
 /// The running HTTP server and its background pruning of expired revocations.
@@ -81,40 +92,24 @@ impl Application {
         Self::build_with_clock(settings, Arc::new(SystemClock))
     }
 
-    pub fn build_with_clock(
-        settings: &Settings,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, StartupError> {
-        let service = web::Data::new(build_auth_service(settings, clock)?);
+    pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let data = AppData::new(build_auth_service(settings, clock)?, settings);
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let bind_error = |source| StartupError::Bind {
-            address: address.clone(),
-            source,
-        };
+        let bind_error = |source| StartupError::Bind { address: address.clone(), source };
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
-        let app_service = service.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(TracingLogger::default())
-                .app_data(app_service.clone())
-                .configure(auth_api::configure)
-        });
+        let app_data = data.clone();
+        let mut server =
+            HttpServer::new(move || App::new().wrap(TracingLogger::default()).configure(|cfg| app_data.configure(cfg)));
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).map_err(bind_error)?.run();
-        let prune_task = spawn_pruning(
-            service,
-            Duration::from_secs(settings.tokens.prune_interval_secs),
-        );
+        let prune_task =
+            spawn_pruning(data.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs));
         tracing::info!(%address, port, "auth-service listening");
-        Ok(Self {
-            port,
-            server,
-            prune_task,
-        })
+        Ok(Self { port, server, prune_task })
     }
 
     pub fn port(&self) -> u16 {
@@ -134,10 +129,7 @@ impl Application {
 
 /// Deletes expired revocations at start-up and then every `interval`, so the table stays bounded by
 /// the number of unexpired revoked tokens.
-fn spawn_pruning(
-    service: web::Data<AuthService>,
-    interval: Duration,
-) -> actix_web::rt::task::JoinHandle<()> {
+fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_web::rt::task::JoinHandle<()> {
     actix_web::rt::spawn(async move {
         let mut ticks = actix_web::rt::time::interval(interval);
         loop {

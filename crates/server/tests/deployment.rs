@@ -6,54 +6,32 @@ use std::path::PathBuf;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo_file(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn compose() -> Yaml {
-    YamlLoader::load_from_str(&repo_file("docker-compose.yml"))
-        .unwrap()
-        .remove(0)
+    YamlLoader::load_from_str(&repo_file("docker-compose.yml")).unwrap().remove(0)
 }
 
 fn str_list(yaml: &Yaml) -> Vec<&str> {
-    yaml.as_vec()
-        .unwrap_or_else(|| panic!("not a list: {yaml:?}"))
-        .iter()
-        .map(|y| y.as_str().unwrap())
-        .collect()
+    yaml.as_vec().unwrap_or_else(|| panic!("not a list: {yaml:?}")).iter().map(|y| y.as_str().unwrap()).collect()
 }
 
 #[test]
 fn compose_runs_postgres_with_a_healthcheck_and_a_volume() {
     let doc = compose();
     let db = &doc["services"]["db"];
-    assert!(
-        db["image"].as_str().unwrap().starts_with("postgres:16"),
-        "{db:?}"
-    );
+    assert!(db["image"].as_str().unwrap().starts_with("postgres:16"), "{db:?}");
     let test = str_list(&db["healthcheck"]["test"]);
     assert_eq!(test[0], "CMD-SHELL");
     assert!(test[1].starts_with("pg_isready"), "{test:?}");
     assert_eq!(db["environment"]["POSTGRES_USER"].as_str(), Some("auth"));
     assert_eq!(db["environment"]["POSTGRES_DB"].as_str(), Some("auth"));
-    assert!(
-        db["environment"]["POSTGRES_PASSWORD"]
-            .as_str()
-            .unwrap()
-            .starts_with("${POSTGRES_PASSWORD:?")
-    );
-    assert_eq!(
-        str_list(&db["volumes"]),
-        vec!["pgdata:/var/lib/postgresql/data"]
-    );
+    assert!(db["environment"]["POSTGRES_PASSWORD"].as_str().unwrap().starts_with("${POSTGRES_PASSWORD:?"));
+    assert_eq!(str_list(&db["volumes"]), vec!["pgdata:/var/lib/postgresql/data"]);
     assert!(!doc["volumes"]["pgdata"].is_badvalue());
-    assert!(
-        db["ports"].is_badvalue(),
-        "PostgreSQL is not published outside the compose network"
-    );
+    assert!(db["ports"].is_badvalue(), "PostgreSQL is not published outside the compose network");
 }
 
 #[test]
@@ -61,43 +39,21 @@ fn compose_starts_the_service_after_postgres_is_healthy() {
     let doc = compose();
     let auth = &doc["services"]["auth"];
     assert_eq!(auth["build"].as_str(), Some("."));
-    assert_eq!(
-        auth["depends_on"]["db"]["condition"].as_str(),
-        Some("service_healthy")
-    );
+    assert_eq!(auth["depends_on"]["db"]["condition"].as_str(), Some("service_healthy"));
     let env = &auth["environment"];
     assert_eq!(env["APP_ENVIRONMENT"].as_str(), Some("production"));
-    assert_eq!(
-        env["APP__DATABASE__URL"].as_str(),
-        Some("postgres://auth:${POSTGRES_PASSWORD}@db:5432/auth")
-    );
-    assert!(
-        env["APP__TOKENS__SECRET"]
-            .as_str()
-            .unwrap()
-            .starts_with("${AUTH_TOKENS_SECRET:?"),
-        "required, from .env"
-    );
-    assert_eq!(
-        str_list(&auth["ports"]),
-        vec!["127.0.0.1:8080:8080"],
-        "published on loopback only"
-    );
+    assert_eq!(env["APP__DATABASE__URL"].as_str(), Some("postgres://auth:${POSTGRES_PASSWORD}@db:5432/auth"));
+    assert!(env["APP__TOKENS__SECRET"].as_str().unwrap().starts_with("${AUTH_TOKENS_SECRET:?"), "required, from .env");
+    assert_eq!(str_list(&auth["ports"]), vec!["127.0.0.1:8080:8080"], "published on loopback only");
 }
 
 #[test]
 fn the_env_example_names_every_variable_compose_requires() {
     let example = repo_file(".env.example");
     for variable in ["POSTGRES_PASSWORD=", "AUTH_TOKENS_SECRET="] {
-        assert!(
-            example.lines().any(|l| l.starts_with(variable)),
-            "{variable} missing from .env.example"
-        );
+        assert!(example.lines().any(|l| l.starts_with(variable)), "{variable} missing from .env.example");
     }
-    assert!(
-        repo_file(".gitignore").lines().any(|l| l == "/.env"),
-        ".env must be ignored"
-    );
+    assert!(repo_file(".gitignore").lines().any(|l| l == "/.env"), ".env must be ignored");
 }
 
 #[test]
@@ -111,24 +67,14 @@ fn production_config_listens_where_compose_publishes() {
 #[test]
 fn the_dockerfile_builds_the_binary_the_makefile_runs() {
     let dockerfile = repo_file("Dockerfile");
-    let stages: Vec<&str> = dockerfile
-        .lines()
-        .filter(|l| l.starts_with("FROM "))
-        .collect();
+    let stages: Vec<&str> = dockerfile.lines().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(stages.len(), 2, "multi-stage: {stages:?}");
-    assert!(
-        dockerfile.contains("RUN cargo build --release --locked -p auth-server --bin auth-server")
-    );
+    assert!(dockerfile.contains("RUN cargo build --release --locked -p auth-server --bin auth-server"));
     assert!(repo_file("Makefile").contains("run --locked -p auth-server --bin auth-server"));
     for copied in ["Cargo.toml Cargo.lock", "crates", "migrations", "config"] {
-        assert!(
-            dockerfile.contains(&format!("COPY {copied} ")),
-            "the build needs {copied}"
-        );
+        assert!(dockerfile.contains(&format!("COPY {copied} ")), "the build needs {copied}");
     }
-    assert!(dockerfile.contains(
-        "COPY --from=builder /src/target/release/auth-server /usr/local/bin/auth-server"
-    ));
+    assert!(dockerfile.contains("COPY --from=builder /src/target/release/auth-server /usr/local/bin/auth-server"));
     assert!(dockerfile.contains("USER auth"), "runs as a non-root user");
     assert!(dockerfile.contains("ENV APP_ENVIRONMENT=production"));
     assert!(dockerfile.contains(r#"ENTRYPOINT ["auth-server"]"#));

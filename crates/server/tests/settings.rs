@@ -11,10 +11,7 @@ fn config_dir() -> PathBuf {
 }
 
 fn vars(pairs: &[(&str, &str)]) -> Map<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 fn load(environment: Environment, pairs: &[(&str, &str)]) -> Settings {
@@ -49,14 +46,8 @@ fn the_environment_file_overrides_the_defaults() {
     let s = load(Environment::Test, &[]);
     assert_eq!(s.server.port, 0);
     assert_eq!(s.password.bcrypt_cost, 4);
-    assert_eq!(
-        s.server.host, "127.0.0.1",
-        "keys the file does not set keep their default"
-    );
-    let p = load(
-        Environment::Production,
-        &[("APP__TOKENS__SECRET", GOOD_SECRET)],
-    );
+    assert_eq!(s.server.host, "127.0.0.1", "keys the file does not set keep their default");
+    let p = load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET)]);
     assert_eq!(p.log.format, LogFormat::Json);
     assert_eq!(p.server.host, "0.0.0.0");
 }
@@ -77,87 +68,51 @@ fn environment_variables_override_the_files() {
     assert_eq!(s.server.port, 9000);
     assert_eq!(s.password.min_length, 10);
     assert_eq!(s.tokens.access_ttl_secs, 60);
-    assert_eq!(
-        s.tokens.secret.expose_secret(),
-        "000123",
-        "secrets are never parsed as numbers"
-    );
+    assert_eq!(s.tokens.secret.expose_secret(), "000123", "secrets are never parsed as numbers");
     assert_eq!(s.log.format, LogFormat::Json);
 }
 
 #[test]
 fn database_url_is_read_unless_app_database_url_is_set() {
-    let s = load(
-        Environment::Development,
-        &[("DATABASE_URL", "postgres://a@h/db")],
-    );
+    let s = load(Environment::Development, &[("DATABASE_URL", "postgres://a@h/db")]);
     assert_eq!(s.database.url.expose_secret(), "postgres://a@h/db");
     let s = load(
         Environment::Development,
-        &[
-            ("DATABASE_URL", "postgres://a@h/db"),
-            ("APP__DATABASE__URL", "sqlite://x.db"),
-        ],
+        &[("DATABASE_URL", "postgres://a@h/db"), ("APP__DATABASE__URL", "sqlite://x.db")],
     );
     assert_eq!(s.database.url.expose_secret(), "sqlite://x.db");
 }
 
 #[test]
 fn an_unknown_key_is_an_error() {
-    let err = Settings::load_from(
-        &config_dir(),
-        Environment::Test,
-        vars(&[("APP__SERVER__PROT", "1")]),
-    )
-    .unwrap_err();
+    let err = Settings::load_from(&config_dir(), Environment::Test, vars(&[("APP__SERVER__PROT", "1")])).unwrap_err();
     assert!(err.to_string().contains("prot"), "{err}");
-    let err = Settings::load_from(
-        &config_dir(),
-        Environment::Test,
-        vars(&[("APP__NOPE__KEY", "1")]),
-    )
-    .unwrap_err();
+    let err = Settings::load_from(&config_dir(), Environment::Test, vars(&[("APP__NOPE__KEY", "1")])).unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
     copy_config(dir.path());
-    std::fs::write(
-        dir.path().join("test.toml"),
-        "[tokens]\nsecert = \"typo\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("test.toml"), "[tokens]\nsecert = \"typo\"\n").unwrap();
     let err = Settings::load_from(dir.path(), Environment::Test, Map::new()).unwrap_err();
     assert!(err.to_string().contains("secert"), "{err}");
 }
 
 #[test]
 fn a_bad_value_names_the_key() {
-    let err = Settings::load_from(
-        &config_dir(),
-        Environment::Test,
-        vars(&[("APP__SERVER__PORT", "eighty")]),
-    )
-    .unwrap_err();
+    let err =
+        Settings::load_from(&config_dir(), Environment::Test, vars(&[("APP__SERVER__PORT", "eighty")])).unwrap_err();
     assert!(err.to_string().contains("server.port"), "{err}");
 }
 
 #[test]
 fn a_missing_config_directory_is_an_error() {
-    let err = Settings::load_from(
-        Path::new("/nonexistent/config"),
-        Environment::Test,
-        Map::new(),
-    )
-    .unwrap_err();
+    let err = Settings::load_from(Path::new("/nonexistent/config"), Environment::Test, Map::new()).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/config"), "{err}");
 }
 
 #[test]
 fn the_environment_name_is_checked() {
-    assert_eq!(
-        "production".parse::<Environment>().unwrap(),
-        Environment::Production
-    );
+    assert_eq!("production".parse::<Environment>().unwrap(), Environment::Production);
     assert_eq!("Test".parse::<Environment>().unwrap(), Environment::Test);
     let err = "staging".parse::<Environment>().unwrap_err();
     assert!(err.to_string().contains("staging"), "{err}");
@@ -168,49 +123,26 @@ fn production_refuses_a_missing_secret() {
     let s = load(Environment::Production, &[]);
     let problems = problems(&s, Environment::Production);
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("tokens.secret is not set") && p.contains("APP__TOKENS__SECRET")),
+        problems.iter().any(|p| p.contains("tokens.secret is not set") && p.contains("APP__TOKENS__SECRET")),
         "{problems:?}"
     );
 }
 
 #[test]
 fn production_refuses_a_short_secret() {
-    let s = load(
-        Environment::Production,
-        &[("APP__TOKENS__SECRET", "short-secret")],
-    );
+    let s = load(Environment::Production, &[("APP__TOKENS__SECRET", "short-secret")]);
     let problems = problems(&s, Environment::Production);
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("12 bytes") && p.contains("at least 32")),
-        "{problems:?}"
-    );
+    assert!(problems.iter().any(|p| p.contains("12 bytes") && p.contains("at least 32")), "{problems:?}");
 }
 
 #[test]
 fn production_refuses_every_secret_shipped_in_config() {
     for environment in [Environment::Development, Environment::Test] {
-        let shipped = load(environment, &[])
-            .tokens
-            .secret
-            .expose_secret()
-            .to_owned();
-        assert!(
-            shipped.len() >= 32,
-            "the shipped secret must fail for being shipped, not for being short"
-        );
-        let s = load(
-            Environment::Production,
-            &[("APP__TOKENS__SECRET", &shipped)],
-        );
+        let shipped = load(environment, &[]).tokens.secret.expose_secret().to_owned();
+        assert!(shipped.len() >= 32, "the shipped secret must fail for being shipped, not for being short");
+        let s = load(Environment::Production, &[("APP__TOKENS__SECRET", &shipped)]);
         let problems = problems(&s, Environment::Production);
-        assert!(
-            problems.iter().any(|p| p.contains("shipped in config/")),
-            "{problems:?}"
-        );
+        assert!(problems.iter().any(|p| p.contains("shipped in config/")), "{problems:?}");
     }
 }
 
@@ -232,10 +164,7 @@ fn production_refuses_a_large_leeway_and_a_cheap_hash() {
 
 #[test]
 fn production_accepts_a_good_secret() {
-    let s = load(
-        Environment::Production,
-        &[("APP__TOKENS__SECRET", GOOD_SECRET)],
-    );
+    let s = load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET)]);
     s.validate(Environment::Production).unwrap();
 }
 
@@ -271,10 +200,7 @@ fn every_problem_is_listed_at_once() {
 fn debug_output_hides_the_secret_and_database_url() {
     let s = load(
         Environment::Production,
-        &[
-            ("APP__TOKENS__SECRET", GOOD_SECRET),
-            ("APP__DATABASE__URL", "postgres://app:db-password@db/auth"),
-        ],
+        &[("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__DATABASE__URL", "postgres://app:db-password@db/auth")],
     );
     let debug = format!("{s:?}");
     assert!(!debug.contains(GOOD_SECRET), "{debug}");

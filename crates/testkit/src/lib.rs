@@ -75,34 +75,18 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("auth.db").display());
-        Self {
-            backend: Backend::Sqlite,
-            url,
-            sqlite_dir: Some(dir),
-            pg_schema: None,
-        }
+        Self { backend: Backend::Sqlite, url, sqlite_dir: Some(dir), pg_schema: None }
     }
 
     pub fn postgres() -> Self {
         let base = postgres_base_url();
         let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&base).unwrap_or_else(|e| {
-            panic!(
-                "cannot connect to TEST_DATABASE_URL ({}): {e}",
-                redact(&base)
-            )
-        });
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .expect("create the test schema");
+        let mut admin = PgConnection::establish(&base)
+            .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL ({}): {e}", redact(&base)));
+        admin.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create the test schema");
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-        Self {
-            backend: Backend::Postgres,
-            url,
-            sqlite_dir: None,
-            pg_schema: Some((base, schema)),
-        }
+        Self { backend: Backend::Postgres, url, sqlite_dir: None, pg_schema: Some((base, schema)) }
     }
 
     pub fn backend(&self) -> Backend {
@@ -144,10 +128,7 @@ impl TestDatabase {
                  WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
             ),
         };
-        self.load::<Column>(&sql)
-            .into_iter()
-            .map(|c| (c.name, c.kind))
-            .collect()
+        self.load::<Column>(&sql).into_iter().map(|c| (c.name, c.kind)).collect()
     }
 
     /// Runs statements directly, bypassing the service (to delete a user, say).
@@ -157,10 +138,7 @@ impl TestDatabase {
                 let mut conn = self.sqlite_connection();
                 conn.batch_execute(sql).expect("execute SQL");
             }
-            Backend::Postgres => self
-                .pg_connection()
-                .batch_execute(sql)
-                .expect("execute SQL"),
+            Backend::Postgres => self.pg_connection().batch_execute(sql).expect("execute SQL"),
         }
     }
 
@@ -169,20 +147,15 @@ impl TestDatabase {
         T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
     {
         match self.backend {
-            Backend::Sqlite => diesel::sql_query(sql)
-                .load(&mut self.sqlite_connection())
-                .expect("query SQLite"),
-            Backend::Postgres => diesel::sql_query(sql)
-                .load(&mut self.pg_connection())
-                .expect("query PostgreSQL"),
+            Backend::Sqlite => diesel::sql_query(sql).load(&mut self.sqlite_connection()).expect("query SQLite"),
+            Backend::Postgres => diesel::sql_query(sql).load(&mut self.pg_connection()).expect("query PostgreSQL"),
         }
     }
 
     fn sqlite_connection(&self) -> SqliteConnection {
         let path = self.url.trim_start_matches("sqlite://");
         let mut conn = SqliteConnection::establish(path).expect("open the SQLite test database");
-        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
-            .expect("set pragmas");
+        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").expect("set pragmas");
         conn
     }
 

@@ -28,10 +28,7 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<&str, AuthHeaderError>
         return Err(AuthHeaderError::Missing);
     }
     let (scheme, token) = value.split_once(' ').ok_or(AuthHeaderError::Malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer")
-        || token.is_empty()
-        || token.contains(char::is_whitespace)
-    {
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(char::is_whitespace) {
         return Err(AuthHeaderError::Malformed);
     }
     Ok(token)
@@ -53,15 +50,12 @@ impl<const MISSING_STATUS: u16> FromRequest for BearerToken<MISSING_STATUS> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = parse_authorization(req.headers())
-            .map(|t| Self(t.to_owned()))
-            .map_err(|e| match e {
-                AuthHeaderError::Missing => ApiError::MissingToken {
-                    status: StatusCode::from_u16(MISSING_STATUS)
-                        .unwrap_or(StatusCode::UNAUTHORIZED),
-                },
-                AuthHeaderError::Malformed => ApiError::MalformedBearer,
-            });
+        let token = parse_authorization(req.headers()).map(|t| Self(t.to_owned())).map_err(|e| match e {
+            AuthHeaderError::Missing => ApiError::MissingToken {
+                status: StatusCode::from_u16(MISSING_STATUS).unwrap_or(StatusCode::UNAUTHORIZED),
+            },
+            AuthHeaderError::Malformed => ApiError::MalformedBearer,
+        });
         if let Err(e) = &token {
             tracing::info!(reason = %e, "authorization header refused");
         }
@@ -84,28 +78,16 @@ mod tests {
 
     #[test]
     fn accepts_one_bearer_token_in_any_letter_case() {
-        assert_eq!(
-            parse_authorization(&headers(&[b"Bearer abc.def.ghi"])),
-            Ok("abc.def.ghi")
-        );
+        assert_eq!(parse_authorization(&headers(&[b"Bearer abc.def.ghi"])), Ok("abc.def.ghi"));
         assert_eq!(parse_authorization(&headers(&[b"bearer abc"])), Ok("abc"));
         assert_eq!(parse_authorization(&headers(&[b"BEARER abc"])), Ok("abc"));
     }
 
     #[test]
     fn missing_or_empty_is_missing() {
-        assert_eq!(
-            parse_authorization(&headers(&[])),
-            Err(AuthHeaderError::Missing)
-        );
-        assert_eq!(
-            parse_authorization(&headers(&[b""])),
-            Err(AuthHeaderError::Missing)
-        );
-        assert_eq!(
-            parse_authorization(&headers(&[b"   "])),
-            Err(AuthHeaderError::Missing)
-        );
+        assert_eq!(parse_authorization(&headers(&[])), Err(AuthHeaderError::Missing));
+        assert_eq!(parse_authorization(&headers(&[b""])), Err(AuthHeaderError::Missing));
+        assert_eq!(parse_authorization(&headers(&[b"   "])), Err(AuthHeaderError::Missing));
     }
 
     #[test]
@@ -132,9 +114,6 @@ mod tests {
 
     #[test]
     fn two_headers_are_malformed() {
-        assert_eq!(
-            parse_authorization(&headers(&[b"Bearer a", b"Bearer b"])),
-            Err(AuthHeaderError::Malformed)
-        );
+        assert_eq!(parse_authorization(&headers(&[b"Bearer a", b"Bearer b"])), Err(AuthHeaderError::Malformed));
     }
 }

@@ -16,9 +16,7 @@ pub struct Credentials {
 impl Credentials {
     pub fn from_json(body: Value) -> Result<Self, ApiError> {
         let Value::Object(mut fields) = body else {
-            return Err(ApiError::BadRequest(
-                "Request body must be a JSON object.".into(),
-            ));
+            return Err(ApiError::BadRequest("Request body must be a JSON object.".into()));
         };
         let email = take_string(&mut fields, "email")?;
         let password = SecretString::from(take_string(&mut fields, "password")?);
@@ -29,12 +27,8 @@ impl Credentials {
 fn take_string(fields: &mut Map<String, Value>, name: &str) -> Result<String, ApiError> {
     match fields.remove(name) {
         Some(Value::String(value)) => Ok(value),
-        None | Some(Value::Null) => Err(ApiError::BadRequest(format!(
-            "The {name} field is required."
-        ))),
-        Some(_) => Err(ApiError::BadRequest(format!(
-            "The {name} field must be a string."
-        ))),
+        None | Some(Value::Null) => Err(ApiError::BadRequest(format!("The {name} field is required."))),
+        Some(_) => Err(ApiError::BadRequest(format!("The {name} field must be a string."))),
     }
 }
 
@@ -47,10 +41,9 @@ impl FromRequest for Credentials {
         Box::pin(async move {
             let body = body.await.map_err(|e| match e.as_error::<ApiError>() {
                 Some(api_error) => api_error.clone(),
-                None => e.as_error::<actix_web::error::JsonPayloadError>().map_or(
-                    ApiError::BadRequest("Request body could not be read.".into()),
-                    super::json::json_error,
-                ),
+                None => e
+                    .as_error::<actix_web::error::JsonPayloadError>()
+                    .map_or(ApiError::BadRequest("Request body could not be read.".into()), super::json::json_error),
             })?;
             Self::from_json(body.into_inner())
         })
@@ -73,32 +66,17 @@ mod tests {
 
     #[test]
     fn reads_both_fields() {
-        let c = Credentials::from_json(
-            json!({"email": "joe@gmail.com", "password": "123456", "extra": 1}),
-        )
-        .unwrap();
+        let c = Credentials::from_json(json!({"email": "joe@gmail.com", "password": "123456", "extra": 1})).unwrap();
         assert_eq!(c.email, "joe@gmail.com");
         assert_eq!(c.password.expose_secret(), "123456");
     }
 
     #[test]
     fn names_the_missing_or_mistyped_field() {
-        assert_eq!(
-            message(json!({"password": "123456"})),
-            "The email field is required."
-        );
-        assert_eq!(
-            message(json!({"email": null, "password": "123456"})),
-            "The email field is required."
-        );
-        assert_eq!(
-            message(json!({"email": 5, "password": "123456"})),
-            "The email field must be a string."
-        );
-        assert_eq!(
-            message(json!({"email": "joe@gmail.com"})),
-            "The password field is required."
-        );
+        assert_eq!(message(json!({"password": "123456"})), "The email field is required.");
+        assert_eq!(message(json!({"email": null, "password": "123456"})), "The email field is required.");
+        assert_eq!(message(json!({"email": 5, "password": "123456"})), "The email field must be a string.");
+        assert_eq!(message(json!({"email": "joe@gmail.com"})), "The password field is required.");
         assert_eq!(
             message(json!({"email": "joe@gmail.com", "password": ["x"]})),
             "The password field must be a string."

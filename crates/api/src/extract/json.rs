@@ -4,23 +4,17 @@ use actix_web::web::JsonConfig;
 
 /// JSON bodies: at most `MAX_BODY_BYTES`, `application/json` only, every failure in the API's error shape.
 pub(crate) fn json_config() -> JsonConfig {
-    JsonConfig::default()
-        .limit(crate::MAX_BODY_BYTES)
-        .error_handler(|err, _req| json_error(&err).into())
+    JsonConfig::default().limit(crate::MAX_BODY_BYTES).error_handler(|err, _req| json_error(&err).into())
 }
 
 pub(crate) fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge
-        }
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge,
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
         JsonPayloadError::Deserialize(e) if e.is_eof() && e.line() == 1 && e.column() == 0 => {
             ApiError::BadRequest("Request body is empty; expected a JSON object.".into())
         }
-        JsonPayloadError::Deserialize(_) => {
-            ApiError::BadRequest("Request body is not valid JSON.".into())
-        }
+        JsonPayloadError::Deserialize(_) => ApiError::BadRequest("Request body is not valid JSON.".into()),
         _ => ApiError::BadRequest("Request body could not be read.".into()),
     }
 }

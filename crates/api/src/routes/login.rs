@@ -1,7 +1,7 @@
 use super::register::TokenBody;
-use crate::blocking::run_blocking;
 use crate::error::ApiError;
 use crate::extract::Credentials;
+use crate::hash_limiter::HashLimiter;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
@@ -9,11 +9,11 @@ use secrecy::ExposeSecret;
 /// `POST /auth/login`: 200 with a token; an unknown email and a wrong password get the same 404.
 pub async fn login(
     service: web::Data<AuthService>,
+    hashes: web::Data<HashLimiter>,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let issued =
-        run_blocking(move || service.login(&credentials.email, &credentials.password)).await?;
+    let issued = hashes.run(move || service.login(&credentials.email, &credentials.password)).await?;
     Ok(HttpResponse::Ok().json(TokenBody {
         status: "success",
         message: "Successfully logged in.",

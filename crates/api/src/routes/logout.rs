@@ -5,14 +5,8 @@ use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 
 /// `POST /auth/logout`: revokes the token. A missing header is 403, as in the Flask service.
-pub async fn logout(
-    service: web::Data<AuthService>,
-    token: BearerToken<403>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(service: web::Data<AuthService>, token: BearerToken<403>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
     run_blocking(move || service.logout(&token.into_inner())).await?;
-    Ok(HttpResponse::Ok().json(FailBody {
-        status: "success",
-        message: "Successfully logged out.",
-    }))
+    Ok(HttpResponse::Ok().json(FailBody { status: "success", message: "Successfully logged out." }))
 }

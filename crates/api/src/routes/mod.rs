@@ -13,35 +13,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(crate::extract::json_config())
         .service(
             web::scope("/auth")
-                .service(endpoint(
-                    "/register",
-                    Method::POST,
-                    web::post().to(register::register),
-                ))
-                .service(endpoint(
-                    "/login",
-                    Method::POST,
-                    web::post().to(login::login),
-                ))
-                .service(endpoint(
-                    "/status",
-                    Method::GET,
-                    web::get().to(status::status),
-                ))
-                .service(endpoint(
-                    "/logout",
-                    Method::POST,
-                    web::post().to(logout::logout),
-                )),
+                .service(endpoint("/register", Method::POST, web::post().to(register::register)))
+                .service(endpoint("/login", Method::POST, web::post().to(login::login)))
+                .service(endpoint("/status", Method::GET, web::get().to(status::status)))
+                .service(endpoint("/logout", Method::POST, web::post().to(logout::logout))),
         )
         .default_service(web::to(fallback::not_found));
 }
 
 /// One path, one method; any other method is a JSON 405 that names the allowed one.
 fn endpoint(path: &str, allowed: Method, route: actix_web::Route) -> actix_web::Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(web::to(move || {
-            fallback::method_not_allowed(allowed.clone())
-        }))
+    web::resource(path).route(route).default_service(web::to(move || fallback::method_not_allowed(allowed.clone())))
 }

@@ -1,6 +1,6 @@
-use crate::blocking::run_blocking;
 use crate::error::ApiError;
 use crate::extract::Credentials;
+use crate::hash_limiter::HashLimiter;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
@@ -16,11 +16,11 @@ pub(crate) struct TokenBody<'a> {
 /// `POST /auth/register`: 201 with a token, or 202 when the email is taken.
 pub async fn register(
     service: web::Data<AuthService>,
+    hashes: web::Data<HashLimiter>,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let registered =
-        run_blocking(move || service.register(&credentials.email, credentials.password)).await?;
+    let registered = hashes.run(move || service.register(&credentials.email, credentials.password)).await?;
     Ok(HttpResponse::Created().json(TokenBody {
         status: "success",
         message: "Successfully registered.",

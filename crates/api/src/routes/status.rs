@@ -21,10 +21,7 @@ struct UserData {
 }
 
 /// `GET /auth/status`: the token's user. A missing header is 401.
-pub async fn status(
-    service: web::Data<AuthService>,
-    token: BearerToken<401>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn status(service: web::Data<AuthService>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
     let user = run_blocking(move || service.status(&token.into_inner())).await?;
     Ok(HttpResponse::Ok().json(StatusBody {
@@ -33,9 +30,7 @@ pub async fn status(
             user_id: user.id.0,
             email: user.email.as_str().to_owned(),
             admin: user.admin,
-            registered_on: user
-                .registered_on
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            registered_on: user.registered_on.to_rfc3339_opts(SecondsFormat::Secs, true),
         },
     }))
 }

@@ -28,10 +28,7 @@ impl AuthService {
             return Err(LoginError::InvalidCredentials);
         }
         let user = credentials.ok_or(LoginError::InvalidCredentials)?.user;
-        let token = self
-            .tokens
-            .issue(user.id, self.now())
-            .map_err(LoginError::Token)?;
+        let token = self.tokens.issue(user.id, self.now()).map_err(LoginError::Token)?;
         tracing::info!(user.id = %user.id, "user logged in");
         Ok(token)
     }

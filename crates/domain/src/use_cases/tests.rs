@@ -13,9 +13,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let store = Arc::new(MemoryStore::default());
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap(),
-    ));
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()));
     let tokens = TokenCodec::new(&TokenSettings {
         secret: SecretString::from("use-case-test-secret-0123456789abcdef"),
         issuer: "auth-service".into(),
@@ -31,11 +29,7 @@ fn fixture() -> Fixture {
         PasswordPolicy::default(),
         clock.clone(),
     );
-    Fixture {
-        service,
-        store,
-        clock,
-    }
+    Fixture { service, store, clock }
 }
 
 fn pw(s: &str) -> SecretString {
@@ -48,16 +42,10 @@ fn register_stores_a_bcrypt_hash_and_returns_a_working_token() {
     let registered = f.service.register(" Joe@Gmail.com ", pw("123456")).unwrap();
     assert_eq!(registered.user.email.as_str(), "joe@gmail.com");
     assert!(!registered.user.admin);
-    assert_eq!(
-        registered.user.registered_on,
-        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
-    );
+    assert_eq!(registered.user.registered_on, Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap());
     let hash = f.store.stored_hash("joe@gmail.com").unwrap();
     assert!(hash.starts_with("$2b$04$") && !hash.contains("123456"));
-    let user = f
-        .service
-        .status(registered.token.token.expose_secret())
-        .unwrap();
+    let user = f.service.status(registered.token.token.expose_secret()).unwrap();
     assert_eq!(user, registered.user);
 }
 
@@ -65,10 +53,7 @@ fn register_stores_a_bcrypt_hash_and_returns_a_working_token() {
 fn register_twice_in_any_case_is_already_exists() {
     let f = fixture();
     f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let err = f
-        .service
-        .register("JOE@gmail.COM", pw("abcdef"))
-        .unwrap_err();
+    let err = f.service.register("JOE@gmail.COM", pw("abcdef")).unwrap_err();
     assert!(matches!(err, RegisterError::AlreadyExists), "{err:?}");
     assert_eq!(f.store.user_count(), 1);
 }
@@ -76,15 +61,10 @@ fn register_twice_in_any_case_is_already_exists() {
 #[test]
 fn register_rejects_bad_input_before_storing_anything() {
     let f = fixture();
-    assert!(matches!(
-        f.service.register("joe", pw("123456")),
-        Err(RegisterError::InvalidEmail(EmailError::Invalid))
-    ));
+    assert!(matches!(f.service.register("joe", pw("123456")), Err(RegisterError::InvalidEmail(EmailError::Invalid))));
     assert!(matches!(
         f.service.register("joe@gmail.com", pw("12345")),
-        Err(RegisterError::InvalidPassword(PasswordError::TooShort {
-            min: 6
-        }))
+        Err(RegisterError::InvalidPassword(PasswordError::TooShort { min: 6 }))
     ));
     assert!(matches!(
         f.service.register("joe@gmail.com", pw(&"x".repeat(73))),
@@ -98,22 +78,10 @@ fn login_accepts_the_right_password_only() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
     let token = f.service.login("JOE@gmail.com", &pw("123456")).unwrap();
-    assert_eq!(
-        f.service.status(token.token.expose_secret()).unwrap().id,
-        registered.user.id
-    );
-    assert!(matches!(
-        f.service.login("joe@gmail.com", &pw("1234567")),
-        Err(LoginError::InvalidCredentials)
-    ));
-    assert!(matches!(
-        f.service.login("nobody@gmail.com", &pw("123456")),
-        Err(LoginError::InvalidCredentials)
-    ));
-    assert!(matches!(
-        f.service.login("not an email", &pw("123456")),
-        Err(LoginError::InvalidCredentials)
-    ));
+    assert_eq!(f.service.status(token.token.expose_secret()).unwrap().id, registered.user.id);
+    assert!(matches!(f.service.login("joe@gmail.com", &pw("1234567")), Err(LoginError::InvalidCredentials)));
+    assert!(matches!(f.service.login("nobody@gmail.com", &pw("123456")), Err(LoginError::InvalidCredentials)));
+    assert!(matches!(f.service.login("not an email", &pw("123456")), Err(LoginError::InvalidCredentials)));
 }
 
 #[test]
@@ -123,26 +91,17 @@ fn status_refuses_expired_revoked_and_orphaned_tokens() {
     let token = registered.token.token.expose_secret().to_owned();
 
     f.clock.advance(TimeDelta::seconds(3600));
-    assert!(matches!(
-        f.service.status(&token),
-        Err(StatusError::Token(TokenError::Expired))
-    ));
+    assert!(matches!(f.service.status(&token), Err(StatusError::Token(TokenError::Expired))));
 
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
     let token = registered.token.token.expose_secret().to_owned();
     f.service.logout(&token).unwrap();
-    assert!(matches!(
-        f.service.status(&token),
-        Err(StatusError::Revoked)
-    ));
+    assert!(matches!(f.service.status(&token), Err(StatusError::Revoked)));
 
     let other = f.service.login("joe@gmail.com", &pw("123456")).unwrap();
     f.store.delete_user(registered.user.id);
-    assert!(matches!(
-        f.service.status(other.token.expose_secret()),
-        Err(StatusError::Token(TokenError::Invalid))
-    ));
+    assert!(matches!(f.service.status(other.token.expose_secret()), Err(StatusError::Token(TokenError::Invalid))));
 }
 
 #[test]
@@ -151,10 +110,7 @@ fn logout_revokes_once_and_records_the_expiry() {
     let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
     let token = registered.token.token.expose_secret().to_owned();
     f.service.logout(&token).unwrap();
-    assert!(matches!(
-        f.service.logout(&token),
-        Err(LogoutError::Revoked)
-    ));
+    assert!(matches!(f.service.logout(&token), Err(LogoutError::Revoked)));
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].jti, registered.token.jti);
@@ -171,10 +127,7 @@ fn logout_refuses_expired_and_invalid_tokens_without_storing() {
         f.service.logout(registered.token.token.expose_secret()),
         Err(LogoutError::Token(TokenError::Expired))
     ));
-    assert!(matches!(
-        f.service.logout("garbage"),
-        Err(LogoutError::Token(TokenError::Invalid))
-    ));
+    assert!(matches!(f.service.logout("garbage"), Err(LogoutError::Token(TokenError::Invalid))));
     assert!(f.store.revocations().is_empty());
 }
 
@@ -212,21 +165,9 @@ fn store_failures_surface_as_store_errors() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
     f.store.unavailable.store(true, Ordering::SeqCst);
-    assert!(matches!(
-        f.service.register("ann@gmail.com", pw("123456")),
-        Err(RegisterError::Store(_))
-    ));
-    assert!(matches!(
-        f.service.login("joe@gmail.com", &pw("123456")),
-        Err(LoginError::Store(_))
-    ));
-    assert!(matches!(
-        f.service.status(registered.token.token.expose_secret()),
-        Err(StatusError::Store(_))
-    ));
-    assert!(matches!(
-        f.service.logout(registered.token.token.expose_secret()),
-        Err(LogoutError::Store(_))
-    ));
+    assert!(matches!(f.service.register("ann@gmail.com", pw("123456")), Err(RegisterError::Store(_))));
+    assert!(matches!(f.service.login("joe@gmail.com", &pw("123456")), Err(LoginError::Store(_))));
+    assert!(matches!(f.service.status(registered.token.token.expose_secret()), Err(StatusError::Store(_))));
+    assert!(matches!(f.service.logout(registered.token.token.expose_secret()), Err(LogoutError::Store(_))));
     assert!(f.service.prune_revocations().is_err());
 }

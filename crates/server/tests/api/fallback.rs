@@ -8,17 +8,8 @@ use std::time::{Duration, Instant};
 
 async fn an_unknown_path_is_a_json_404(backend: Backend) {
     let app = TestApp::new(backend);
-    for path in [
-        "/",
-        "/auth",
-        "/auth/",
-        "/auth/register/",
-        "/auth/nope",
-        "/status",
-    ] {
-        app.call(TestRequest::get().uri(path))
-            .await
-            .assert_fail(404, "Not found.");
+    for path in ["/", "/auth", "/auth/", "/auth/register/", "/auth/nope", "/status"] {
+        app.call(TestRequest::get().uri(path)).await.assert_fail(404, "Not found.");
     }
 }
 
@@ -32,12 +23,8 @@ async fn a_wrong_method_is_a_json_405(backend: Backend) {
         ("DELETE", "/auth/status"),
         ("PUT", "/auth/login"),
     ] {
-        let request = TestRequest::default()
-            .method(method.parse().unwrap())
-            .uri(path);
-        app.call(request)
-            .await
-            .assert_fail(405, "Method not allowed.");
+        let request = TestRequest::default().method(method.parse().unwrap()).uri(path);
+        app.call(request).await.assert_fail(405, "Method not allowed.");
     }
 }
 
@@ -57,9 +44,7 @@ fn unreachable_database_app() -> TestApp {
     .unwrap();
     let store = Arc::new(DieselStore::new(pool));
     let tokens = TokenCodec::new(&auth_domain::TokenSettings {
-        secret: "test-only-secret-test-only-secret-0123456789"
-            .to_owned()
-            .into(),
+        secret: "test-only-secret-test-only-secret-0123456789".to_owned().into(),
         issuer: "auth-service".into(),
         access_ttl_secs: 3600,
         leeway_secs: 0,
@@ -88,16 +73,8 @@ async fn an_unreachable_database_is_a_quick_503_on_every_endpoint() {
     app.login(EMAIL, PASSWORD).await.assert_fail(503, message);
     app.status(&token).await.assert_fail(503, message);
     app.logout(&token).await.assert_fail(503, message);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     // input errors are still reported as such: they never reach the database
-    app.register("joe", PASSWORD)
-        .await
-        .assert_fail(400, "Invalid email address.");
-    app.status("garbage")
-        .await
-        .assert_fail(401, "Invalid token. Please log in again.");
+    app.register("joe", PASSWORD).await.assert_fail(400, "Invalid email address.");
+    app.status("garbage").await.assert_fail(401, "Invalid token. Please log in again.");
 }

@@ -1,8 +1,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{App, test, web};
+use actix_web::{App, test};
 use auth_domain::{AuthService, TokenCodec, UserId};
-use auth_server::{Environment, Settings, build_auth_service};
+use auth_server::{AppData, Environment, Settings, build_auth_service};
 use auth_testkit::{Backend, TestDatabase};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -18,9 +18,7 @@ pub fn config_dir() -> PathBuf {
 }
 
 pub fn test_settings(database_url: &str) -> Settings {
-    let vars = [("APP__DATABASE__URL".to_owned(), database_url.to_owned())]
-        .into_iter()
-        .collect();
+    let vars = [("APP__DATABASE__URL".to_owned(), database_url.to_owned())].into_iter().collect();
     Settings::load_from(&config_dir(), Environment::Test, vars).unwrap()
 }
 
@@ -55,10 +53,7 @@ impl Reply {
         assert_eq!(object.len(), 3, "{self:?}");
         assert_eq!(self.body["status"], "success", "{self:?}");
         assert_eq!(self.body["message"], message, "{self:?}");
-        let token = self.body["auth_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{self:?}"))
-            .to_owned();
+        let token = self.body["auth_token"].as_str().unwrap_or_else(|| panic!("{self:?}")).to_owned();
         assert_eq!(token.split('.').count(), 3, "not a JWT: {token}");
         token
     }
@@ -67,77 +62,45 @@ impl Reply {
 pub struct TestApp {
     pub db: TestDatabase,
     pub settings: Settings,
-    service: web::Data<AuthService>,
+    data: AppData,
 }
 
 impl TestApp {
     pub fn new(backend: Backend) -> Self {
         let db = TestDatabase::new(backend);
         let settings = test_settings(db.url());
-        let service = web::Data::new(
-            build_auth_service(&settings, Arc::new(auth_domain::SystemClock)).unwrap(),
-        );
-        Self {
-            db,
-            settings,
-            service,
-        }
+        let service = build_auth_service(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
+        Self::with_service(db, settings, service)
     }
 
     /// An app over an existing service (e.g. one whose database is unreachable).
     pub fn with_service(db: TestDatabase, settings: Settings, service: AuthService) -> Self {
-        Self {
-            db,
-            settings,
-            service: web::Data::new(service),
-        }
+        let data = AppData::new(service, &settings);
+        Self { db, settings, data }
     }
 
     pub async fn call(&self, request: test::TestRequest) -> Reply {
-        let app = test::init_service(
-            App::new()
-                .app_data(self.service.clone())
-                .configure(auth_api::configure),
-        )
-        .await;
+        let app = test::init_service(App::new().configure(|cfg| self.data.configure(cfg))).await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status();
         let headers = response.headers().clone();
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
+        let content_type = headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let bytes = test::read_body(response).await;
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!(
-                "{status}: body is not JSON: {:?}",
-                String::from_utf8_lossy(&bytes)
-            )
-        });
-        Reply {
-            status,
-            content_type,
-            headers,
-            body,
-        }
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{status}: body is not JSON: {:?}", String::from_utf8_lossy(&bytes)));
+        Reply { status, content_type, headers, body }
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Reply {
-        self.call(test::TestRequest::post().uri(path).set_json(body))
-            .await
+        self.call(test::TestRequest::post().uri(path).set_json(body)).await
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Reply {
-        self.post_json(
-            "/auth/register",
-            json!({"email": email, "password": password}),
-        )
-        .await
+        self.post_json("/auth/register", json!({"email": email, "password": password})).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post_json("/auth/login", json!({"email": email, "password": password}))
-            .await
+        self.post_json("/auth/login", json!({"email": email, "password": password})).await
     }
 
     pub async fn status_with_header(&self, authorization: Option<&str>) -> Reply {
@@ -157,20 +120,16 @@ impl TestApp {
     }
 
     pub async fn status(&self, token: &str) -> Reply {
-        self.status_with_header(Some(&format!("Bearer {token}")))
-            .await
+        self.status_with_header(Some(&format!("Bearer {token}"))).await
     }
 
     pub async fn logout(&self, token: &str) -> Reply {
-        self.logout_with_header(Some(&format!("Bearer {token}")))
-            .await
+        self.logout_with_header(Some(&format!("Bearer {token}"))).await
     }
 
     /// Registers the default user and returns their token.
     pub async fn registered_user(&self) -> String {
-        self.register(EMAIL, PASSWORD)
-            .await
-            .token(201, "Successfully registered.")
+        self.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.")
     }
 
     /// A token for `user_id` signed with the service's own key but issued at `issued_at`, as a
@@ -185,12 +144,7 @@ impl TestApp {
     }
 
     pub fn token_signed_with(&self, secret: &str, user_id: i64) -> String {
-        self.codec_with_secret(secret)
-            .issue(UserId(user_id), Utc::now())
-            .unwrap()
-            .token
-            .expose_secret()
-            .to_owned()
+        self.codec_with_secret(secret).issue(UserId(user_id), Utc::now()).unwrap().token.expose_secret().to_owned()
     }
 
     fn codec_with_secret(&self, secret: &str) -> TokenCodec {

@@ -4,10 +4,7 @@ use auth_testkit::{Backend, on_both_backends};
 async fn a_registered_user_logs_in(backend: Backend) {
     let app = TestApp::new(backend);
     let registration_token = app.registered_user().await;
-    let token = app
-        .login(EMAIL, PASSWORD)
-        .await
-        .token(200, "Successfully logged in.");
+    let token = app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
     assert_ne!(token, registration_token);
     let status = app.status(&token).await;
     assert_eq!(status.status, 200, "{status:?}");
@@ -18,40 +15,28 @@ async fn a_registered_user_logs_in(backend: Backend) {
 
 async fn an_unknown_user_gets_404(backend: Backend) {
     let app = TestApp::new(backend);
-    app.login(EMAIL, PASSWORD)
-        .await
-        .assert_fail(404, "User does not exist.");
+    app.login(EMAIL, PASSWORD).await.assert_fail(404, "User does not exist.");
     assert!(app.db.users().is_empty());
 }
 
 async fn a_wrong_password_gets_the_same_404(backend: Backend) {
     let app = TestApp::new(backend);
     app.registered_user().await;
-    app.login(EMAIL, "1234567")
-        .await
-        .assert_fail(404, "User does not exist.");
-    app.login(EMAIL, "")
-        .await
-        .assert_fail(404, "User does not exist.");
-    app.login(EMAIL, &format!("{PASSWORD}{}", "x".repeat(80)))
-        .await
-        .assert_fail(404, "User does not exist.");
+    app.login(EMAIL, "1234567").await.assert_fail(404, "User does not exist.");
+    app.login(EMAIL, "").await.assert_fail(404, "User does not exist.");
+    app.login(EMAIL, &format!("{PASSWORD}{}", "x".repeat(80))).await.assert_fail(404, "User does not exist.");
 }
 
 async fn login_ignores_letter_case_and_spaces_in_the_email(backend: Backend) {
     let app = TestApp::new(backend);
     app.registered_user().await;
-    app.login(" Joe@GMAIL.com ", PASSWORD)
-        .await
-        .token(200, "Successfully logged in.");
+    app.login(" Joe@GMAIL.com ", PASSWORD).await.token(200, "Successfully logged in.");
 }
 
 async fn a_malformed_email_gets_404(backend: Backend) {
     let app = TestApp::new(backend);
     app.registered_user().await;
-    app.login("not-an-email", PASSWORD)
-        .await
-        .assert_fail(404, "User does not exist.");
+    app.login("not-an-email", PASSWORD).await.assert_fail(404, "User does not exist.");
 }
 
 on_both_backends!(async
