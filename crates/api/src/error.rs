@@ -94,9 +94,21 @@ impl From<TokenError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        // Logged once here, where it is handled; the client gets the generic 503 body.
-        tracing::error!(error = %e, "database failure");
-        Self::Unavailable
+        match e {
+            // The pool logs an outage's cause once; one line per refused request would flood the log.
+            StoreError::Unavailable(cause) => {
+                tracing::debug!(%cause, "no database connection");
+                Self::Unavailable
+            }
+            StoreError::Query(cause) => {
+                tracing::error!(%cause, "database query failed");
+                Self::Unavailable
+            }
+            StoreError::Corrupt(cause) => {
+                tracing::error!(%cause, "unexpected data in the database");
+                Self::Internal
+            }
+        }
     }
 }
 

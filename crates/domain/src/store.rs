@@ -9,9 +9,13 @@ use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be reached or did not answer: worth retrying later.
+    /// No connection could be had (the database is down or every connection is busy): worth retrying
+    /// later. The storage layer logs the cause once per outage, so callers need not.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A statement failed or timed out on a connection that was working.
+    #[error("database query failed: {0}")]
+    Query(String),
     /// The database answered with something the domain cannot accept (a bug or a hand-edited row).
     #[error("unexpected data in the database: {0}")]
     Corrupt(String),

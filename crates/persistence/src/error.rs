@@ -1,9 +1,9 @@
 use auth_domain::StoreError;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-/// Any failure to talk to the database is "unavailable": the caller answers 503 and may retry.
-pub fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// A statement that failed (including a lost connection or a statement timeout).
+pub fn query_failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Query(e.to_string())
 }
 
 pub fn is_unique_violation(e: &DieselError) -> bool {

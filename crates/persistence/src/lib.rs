@@ -6,6 +6,7 @@ mod connection;
 mod database_url;
 mod error;
 mod migrations;
+mod outage;
 mod pool;
 mod rows;
 mod schema;

@@ -1,5 +1,7 @@
-use crate::connection::{SchemeManager, SessionSetup};
+use crate::connection::{DbConnection, SchemeManager, SessionSetup};
 use crate::database_url::DatabaseUrl;
+use crate::outage::OutageLog;
+use diesel::r2d2::CustomizeConnection;
 use std::time::Duration;
 
 pub type DbPool = r2d2::Pool<SchemeManager>;
@@ -38,14 +40,15 @@ pub fn build_pool(settings: &PoolSettings) -> Result<DbPool, PoolError> {
         return Err(PoolError::EmptyPool);
     }
     ensure_sqlite_directory(&settings.url)?;
+    let outage = OutageLog::default();
     Ok(r2d2::Pool::builder()
         .max_size(settings.max_size)
         .connection_timeout(settings.acquire_timeout)
         // A broken connection is detected by `has_broken` after an error; pinging on every checkout
         // would add a round trip to every request.
         .test_on_check_out(false)
-        .error_handler(Box::new(TracingErrorHandler))
-        .connection_customizer(Box::new(settings.session_setup()))
+        .error_handler(Box::new(outage.clone()))
+        .connection_customizer(Box::new(PoolCustomizer { setup: settings.session_setup(), outage }))
         .build_unchecked(SchemeManager::new(settings.url.clone())))
 }
 
@@ -59,11 +62,18 @@ pub(crate) fn ensure_sqlite_directory(url: &DatabaseUrl) -> Result<(), PoolError
     }
 }
 
+/// Sets up each new connection and records that the database is reachable.
 #[derive(Debug)]
-struct TracingErrorHandler;
+struct PoolCustomizer {
+    setup: SessionSetup,
+    outage: OutageLog,
+}
 
-impl r2d2::HandleError<diesel::r2d2::Error> for TracingErrorHandler {
-    fn handle_error(&self, error: diesel::r2d2::Error) {
-        tracing::warn!(error = %error, "database connection failed");
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for PoolCustomizer {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        // A failure here reaches the pool's error handler, the same `OutageLog`.
+        self.setup.on_acquire(conn)?;
+        self.outage.connection_made();
+        Ok(())
     }
 }

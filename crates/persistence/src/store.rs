@@ -1,5 +1,5 @@
 use crate::connection::SchemeManager;
-use crate::error::{checkout, is_foreign_key_violation, is_unique_violation, unavailable};
+use crate::error::{checkout, is_foreign_key_violation, is_unique_violation, query_failed};
 use crate::pool::DbPool;
 use crate::rows::{NewRevokedTokenRow, NewUserRow, UserRow};
 use crate::schema::{revoked_tokens, users};
@@ -43,7 +43,7 @@ impl UserStore for DieselStore {
         match inserted {
             Ok(row) => Ok(row.into_user()?),
             Err(e) if is_unique_violation(&e) => Err(InsertUserError::EmailTaken),
-            Err(e) => Err(unavailable(e).into()),
+            Err(e) => Err(query_failed(e).into()),
         }
     }
 
@@ -53,7 +53,7 @@ impl UserStore for DieselStore {
             .select(UserRow::as_select())
             .first(&mut self.conn()?)
             .optional()
-            .map_err(unavailable)?
+            .map_err(query_failed)?
             .map(UserRow::into_credentials)
             .transpose()
     }
@@ -65,7 +65,7 @@ impl UserStore for DieselStore {
             .select((UserRow::as_select(), revoked))
             .first::<(UserRow, bool)>(&mut self.conn()?)
             .optional()
-            .map_err(unavailable)?
+            .map_err(query_failed)?
             .map(|(row, revoked)| row.into_user().map(|user| (user, revoked)))
             .transpose()
     }
@@ -83,13 +83,13 @@ impl RevocationStore for DieselStore {
             Ok(_) => Ok(RevokeOutcome::Revoked),
             Err(e) if is_unique_violation(&e) => Ok(RevokeOutcome::AlreadyRevoked),
             Err(e) if is_foreign_key_violation(&e) => Ok(RevokeOutcome::UnknownUser),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(query_failed(e)),
         }
     }
 
     fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let expired = revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now.naive_utc()));
-        let deleted = diesel::delete(expired).execute(&mut self.conn()?).map_err(unavailable)?;
+        let deleted = diesel::delete(expired).execute(&mut self.conn()?).map_err(query_failed)?;
         Ok(deleted as u64)
     }
 }

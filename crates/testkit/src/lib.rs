@@ -5,6 +5,10 @@
 //! on that database (selected through the URL's `options=-csearch_path=...`), dropped when the test
 //! ends. SQLite tests get a file in a temporary directory.
 
+mod proxy;
+
+pub use proxy::TcpProxy;
+
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -87,6 +91,21 @@ impl TestDatabase {
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
         Self { backend: Backend::Postgres, url, sqlite_dir: None, pg_schema: Some((base, schema)) }
+    }
+
+    /// The PostgreSQL server's address, for a [`TcpProxy`] to forward to.
+    pub fn postgres_address(&self) -> std::net::SocketAddr {
+        use std::net::ToSocketAddrs;
+        let (_, host_port) = split_authority(&self.url);
+        let host_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:5432") };
+        host_port.to_socket_addrs().ok().and_then(|mut a| a.next()).expect("resolve the PostgreSQL address")
+    }
+
+    /// This database's URL with the server replaced by `127.0.0.1:port` (a proxy in front of it).
+    pub fn url_via_port(&self, port: u16) -> String {
+        let (prefix, host_port) = split_authority(&self.url);
+        let rest = &self.url[prefix.len() + host_port.len()..];
+        format!("{prefix}127.0.0.1:{port}{rest}")
     }
 
     pub fn backend(&self) -> Backend {
@@ -173,6 +192,14 @@ impl Drop for TestDatabase {
             let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
+}
+
+/// Splits `scheme://user@host:port/rest` into (`scheme://user@`, `host:port`).
+fn split_authority(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[after_scheme..].find(['/', '?']).map_or(url.len(), |i| after_scheme + i);
+    let host_start = url[after_scheme..authority_end].rfind('@').map_or(after_scheme, |i| after_scheme + i + 1);
+    (&url[..host_start], &url[host_start..authority_end])
 }
 
 fn redact(url: &str) -> String {

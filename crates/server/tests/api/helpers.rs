@@ -18,7 +18,12 @@ pub fn config_dir() -> PathBuf {
 }
 
 pub fn test_settings(database_url: &str) -> Settings {
-    let vars = [("APP__DATABASE__URL".to_owned(), database_url.to_owned())].into_iter().collect();
+    test_settings_with(&[("APP__DATABASE__URL", database_url)])
+}
+
+/// The test environment's settings with `APP__...` overrides.
+pub fn test_settings_with(vars: &[(&str, &str)]) -> Settings {
+    let vars = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     Settings::load_from(&config_dir(), Environment::Test, vars).unwrap()
 }
 
@@ -69,6 +74,11 @@ impl TestApp {
     pub fn new(backend: Backend) -> Self {
         let db = TestDatabase::new(backend);
         let settings = test_settings(db.url());
+        Self::with_settings(db, settings)
+    }
+
+    /// The real service built from `settings` (which may point past `db`, through a proxy).
+    pub fn with_settings(db: TestDatabase, settings: Settings) -> Self {
         let service = build_auth_service(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
         Self::with_service(db, settings, service)
     }
@@ -141,6 +151,12 @@ impl TestApp {
             .token
             .expose_secret()
             .to_owned()
+    }
+
+    /// The `jti` a token carries (the key of its revocation row).
+    pub fn jti_of(&self, token: &str) -> String {
+        let codec = self.codec_with_secret(self.settings.tokens.secret.expose_secret());
+        codec.verify(token, Utc::now()).unwrap().jti.as_str().to_owned()
     }
 
     pub fn token_signed_with(&self, secret: &str, user_id: i64) -> String {

@@ -4,6 +4,7 @@
 mod bad_input;
 mod concurrency;
 mod fallback;
+mod faults;
 mod helpers;
 mod login;
 mod logout;
