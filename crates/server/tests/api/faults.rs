@@ -84,7 +84,7 @@ async fn nothing_answered_is_lost_when_the_database_drops_mid_burst() {
         proxy.restore();
     };
     let (registered, logged_out, ()) = futures_util::future::join3(registrations, logouts, chaos).await;
-    wait_until_serving(&app, &app.login("old0@gmail.com", PASSWORD).await.token(200, "Successfully logged in.")).await;
+    wait_until_serving(app, &app.login("old0@gmail.com", PASSWORD).await.token(200, "Successfully logged in.")).await;
 
     eprintln!(
         "DEBUG reg {:?} logout {:?}",
