@@ -1,13 +1,14 @@
 use crate::helpers::{EMAIL, PASSWORD, TestApp};
 use auth_testkit::{Backend, on_both_backends};
 use futures_util::future::join_all;
+use std::time::{Duration, Instant};
 
 async fn parallel_registrations_of_one_email_make_one_user(backend: Backend) {
     let app = TestApp::new(backend);
-    let replies = join_all((0..20).map(|_| app.register(EMAIL, PASSWORD))).await;
+    let replies = join_all((0..50).map(|_| app.register(EMAIL, PASSWORD))).await;
     let created = replies.iter().filter(|r| r.status == 201).count();
     let existing = replies.iter().filter(|r| r.status == 202).count();
-    assert_eq!((created, existing), (1, 19), "{replies:?}");
+    assert_eq!((created, existing), (1, 49), "{replies:?}");
     for reply in replies.iter().filter(|r| r.status == 202) {
         reply.assert_fail(202, "User already exists. Please Log in.");
     }
@@ -17,7 +18,7 @@ async fn parallel_registrations_of_one_email_make_one_user(backend: Backend) {
 async fn parallel_logouts_of_one_token_succeed_once(backend: Backend) {
     let app = TestApp::new(backend);
     let token = app.registered_user().await;
-    let replies = join_all((0..10).map(|_| app.logout(&token))).await;
+    let replies = join_all((0..50).map(|_| app.logout(&token))).await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
     assert_eq!(ok, 1, "{replies:?}");
     for reply in replies.iter().filter(|r| r.status != 200) {
@@ -26,4 +27,39 @@ async fn parallel_logouts_of_one_token_succeed_once(backend: Backend) {
     assert_eq!(app.db.revocations().len(), 1);
 }
 
-on_both_backends!(async parallel_registrations_of_one_email_make_one_user, parallel_logouts_of_one_token_succeed_once);
+async fn no_status_succeeds_once_logout_has_answered(backend: Backend) {
+    let app = &TestApp::new(backend);
+    app.registered_user().await;
+    for _ in 0..5 {
+        let token = app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+        let token = token.as_str();
+        let logout = async {
+            let reply = app.logout(token).await;
+            (reply, Instant::now())
+        };
+        // status requests spread over 60 ms, racing the logout
+        let statuses = join_all((0..30u64).map(|i| async move {
+            actix_web::rt::time::sleep(Duration::from_millis(i * 2)).await;
+            let started = Instant::now();
+            (started, app.status(token).await)
+        }));
+        let ((logout_reply, logged_out_at), statuses) = futures_util::future::join(logout, statuses).await;
+        logout_reply.assert(200, serde_json::json!({"status": "success", "message": "Successfully logged out."}));
+        let mut after = 0;
+        for (started, reply) in statuses {
+            if started > logged_out_at {
+                after += 1;
+                reply.assert_fail(401, "Token blacklisted. Please log in again.");
+            } else {
+                assert!(reply.status == 200 || reply.status == 401, "{reply:?}");
+            }
+        }
+        assert!(after > 0, "no status request started after the logout answered; the race was not exercised");
+    }
+}
+
+on_both_backends!(async
+    parallel_registrations_of_one_email_make_one_user,
+    parallel_logouts_of_one_token_succeed_once,
+    no_status_succeeds_once_logout_has_answered,
+);
