@@ -1,0 +1,116 @@
+//! Forged and malformed tokens and Authorization headers: every one is a 401 (or 400/431) JSON answer
+//! with the contract's message, never a 5xx, and nothing is stored.
+
+use crate::helpers::TestApp;
+use actix_web::test::TestRequest;
+use auth_testkit::{Backend, on_both_backends};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+const INVALID: &str = "Invalid token. Please log in again.";
+const MALFORMED: &str = "Bearer token malformed.";
+
+fn claims(user_id: i64) -> Value {
+    let now = Utc::now().timestamp();
+    json!({"sub": user_id.to_string(), "iat": now, "exp": now + 3600, "jti": uuid::Uuid::new_v4().to_string(), "iss": "auth-service"})
+}
+
+fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    claims.as_object_mut().unwrap().insert(key.to_owned(), value);
+    claims
+}
+
+fn without(mut claims: Value, key: &str) -> Value {
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+fn segment(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// Forged tokens that an attacker holding no key, or a stolen one used oddly, might send.
+fn hostile_tokens(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
+    let secret = app.settings.tokens.secret.expose_secret().to_owned();
+    let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
+    let sign = |header: Header, claims: &Value| jsonwebtoken::encode(&header, claims, &key).unwrap();
+    let header_with = |f: &dyn Fn(&mut Header)| {
+        let mut header = Header::new(Algorithm::HS256);
+        f(&mut header);
+        header
+    };
+    let good = claims(user_id);
+    let now = Utc::now().timestamp();
+    let mut tokens = Vec::new();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let header = json!({"alg": alg, "typ": "JWT"});
+        tokens.push((format!("alg {alg}"), format!("{}.{}.", segment(&header), segment(&good))));
+        tokens.push((format!("alg {alg}, signed"), format!("{}.{}.c2lnbmF0dXJl", segment(&header), segment(&good))));
+    }
+    tokens.push(("HS512 with our secret".into(), sign(Header::new(Algorithm::HS512), &good)));
+    tokens.push((
+        "RS256 header".into(),
+        format!("{}.{}.{}", segment(&json!({"alg": "RS256", "typ": "JWT"})), segment(&good), URL_SAFE_NO_PAD.encode([7u8; 256])),
+    ));
+    tokens.push(("kid header".into(), sign(header_with(&|h| h.kid = Some("../../dev/null".into())), &good)));
+    tokens.push(("jku header".into(), sign(header_with(&|h| h.jku = Some("http://127.0.0.1:1/jwks.json".into())), &good)));
+    tokens.push(("non-numeric sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("admin")))));
+    tokens.push(("negative sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("-1")))));
+    tokens.push(("numeric sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!(user_id)))));
+    let future = with(with(good.clone(), "iat", json!(now + 86_400)), "exp", json!(now + 10 * 365 * 86_400));
+    tokens.push(("iat and exp in the far future".into(), sign(Header::new(Algorithm::HS256), &future)));
+    tokens.push(("missing jti".into(), sign(Header::new(Algorithm::HS256), &without(good.clone(), "jti"))));
+    tokens.push(("other issuer".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "iss", json!("evil")))));
+    let padded = with(good.clone(), "pad", json!("x".repeat(9000)));
+    tokens.push(("over 8 KiB, validly signed".into(), sign(Header::new(Algorithm::HS256), &padded)));
+    tokens.push(("header not JSON".into(), format!("{}.{}.sig", URL_SAFE_NO_PAD.encode("{{{"), segment(&good))));
+    tokens.push(("bad base64".into(), "!!!.???.***".into()));
+    tokens
+}
+
+async fn forged_tokens_are_refused_on_status_and_logout(backend: Backend) {
+    let app = TestApp::new(backend);
+    app.registered_user().await;
+    let user_id = app.db.users()[0].id;
+    for (what, token) in hostile_tokens(&app, user_id) {
+        let status = app.status(&token).await;
+        assert_eq!(status.body["message"], INVALID, "status, {what}: {status:?}");
+        status.assert_fail(401, INVALID);
+        let logout = app.logout(&token).await;
+        assert_eq!(logout.body["message"], INVALID, "logout, {what}: {logout:?}");
+        logout.assert_fail(401, INVALID);
+    }
+    assert!(app.db.revocations().is_empty());
+}
+
+async fn odd_authorization_headers_are_refused(backend: Backend) {
+    let app = TestApp::new(backend);
+    let token = app.registered_user().await;
+    for path in ["/auth/status", "/auth/logout"] {
+        let request = |value: &[u8]| {
+            let base = if path == "/auth/status" { TestRequest::get() } else { TestRequest::post() };
+            base.uri(path).insert_header(("Authorization", actix_web::http::header::HeaderValue::from_bytes(value).unwrap()))
+        };
+        // not UTF-8, and not ASCII
+        app.call(request(&[b"Bearer ".as_slice(), &[0xff, 0xfe, 0x80]].concat())).await.assert_fail(401, MALFORMED);
+        app.call(request("Bearer tökén".as_bytes())).await.assert_fail(401, MALFORMED);
+        // two Authorization headers, even if one is right
+        let base = if path == "/auth/status" { TestRequest::get() } else { TestRequest::post() };
+        let two = base
+            .uri(path)
+            .append_header(("Authorization", format!("Bearer {token}")))
+            .append_header(("Authorization", format!("Bearer {token}")));
+        app.call(two).await.assert_fail(401, MALFORMED);
+        // 16 KiB
+        app.call(request(format!("Bearer {}", "a".repeat(16 * 1024)).as_bytes())).await.assert_fail(401, INVALID);
+        app.call(request(&vec![b'x'; 16 * 1024])).await.assert_fail(401, MALFORMED);
+    }
+    assert!(app.db.revocations().is_empty());
+    assert_eq!(app.status(&token).await.status, 200, "the real token still works");
+}
+
+on_both_backends!(async forged_tokens_are_refused_on_status_and_logout, odd_authorization_headers_are_refused);
