@@ -6,6 +6,7 @@ mod concurrency;
 mod fallback;
 mod faults;
 mod helpers;
+mod garbage;
 mod hostile;
 mod login;
 mod logout;
