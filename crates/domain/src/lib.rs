@@ -13,8 +13,8 @@ mod token;
 mod use_cases;
 mod user;
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::{Email, EmailError};

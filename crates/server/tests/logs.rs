@@ -12,7 +12,10 @@ const SECRET: &str = "a-signing-secret-that-must-never-be-logged-0123456789";
 fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -60,17 +63,27 @@ fn run_and_capture_logs(format: &str) -> (String, String) {
     let wrong = format!(r#"{{"email":"joe@gmail.com","password":"{PASSWORD}-wrong"}}"#);
     request(port, "POST", "/auth/login", &json, &wrong);
     request(port, "POST", "/auth/login", &json, &format!(r#"{{"email":"joe@gmail.com","password":"{PASSWORD}"#));
-    request(port, "POST", "/auth/register", &json, &format!(r#"{{"email":"ann@gmail.com","password":"{PASSWORD}","x":[}}"#));
+    request(
+        port,
+        "POST",
+        "/auth/register",
+        &json,
+        &format!(r#"{{"email":"ann@gmail.com","password":"{PASSWORD}","x":[}}"#),
+    );
     let token = body_field(&request(port, "POST", "/auth/login", &json, &credentials), "auth_token");
     let bearer = format!("Bearer {token}");
     assert!(request(port, "GET", "/auth/status", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 200"));
-    assert!(request(port, "GET", "/auth/status", &[("Authorization", &format!("Bearer{token}"))], "").starts_with("HTTP/1.1 401"));
+    assert!(
+        request(port, "GET", "/auth/status", &[("Authorization", &format!("Bearer{token}"))], "")
+            .starts_with("HTTP/1.1 401")
+    );
     assert!(request(port, "POST", "/auth/logout", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 200"));
     assert!(request(port, "POST", "/auth/logout", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 401"));
 
     child.kill().unwrap();
     child.wait().unwrap();
-    let logs = std::fs::read_to_string(&log_path).unwrap() + &std::fs::read_to_string(dir.path().join("stdout.log")).unwrap();
+    let logs =
+        std::fs::read_to_string(&log_path).unwrap() + &std::fs::read_to_string(dir.path().join("stdout.log")).unwrap();
     (logs, token)
 }
 
@@ -79,7 +92,9 @@ fn assert_clean(format: &str) {
     assert!(logs.contains("/auth/logout"), "the requests were logged at all:\n{logs}");
     assert!(logs.contains("user logged in"), "{logs}");
     let signature = token.rsplit('.').next().unwrap();
-    for (what, needle) in [("password", PASSWORD), ("token", token.as_str()), ("token signature", signature), ("secret", SECRET)] {
+    for (what, needle) in
+        [("password", PASSWORD), ("token", token.as_str()), ("token signature", signature), ("secret", SECRET)]
+    {
         assert!(!logs.contains(needle), "the {what} appears in the {format} logs:\n{logs}");
     }
 }

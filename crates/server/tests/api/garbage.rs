@@ -24,8 +24,11 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
-            prop::collection::vec((prop_oneof![Just("email".to_owned()), Just("password".to_owned()), "[a-z]{1,6}"], inner), 0..4)
-                .prop_map(|fields| serde_json::Value::Object(fields.into_iter().collect())),
+            prop::collection::vec(
+                (prop_oneof![Just("email".to_owned()), Just("password".to_owned()), "[a-z]{1,6}"], inner),
+                0..4
+            )
+            .prop_map(|fields| serde_json::Value::Object(fields.into_iter().collect())),
         ]
     })
 }
@@ -102,13 +105,9 @@ fn case(token: String) -> impl Strategy<Value = Case> {
         Just(("POST", "/auth/logout".to_owned())),
         (any_method(), "/auth/[a-z%0-9]{0,12}"),
     ];
-    (endpoint, content_type(), authorization(token), body()).prop_map(|((method, path), content_type, authorization, body)| Case {
-        method,
-        path,
-        content_type,
-        authorization,
-        body,
-    })
+    (endpoint, content_type(), authorization(token), body()).prop_map(
+        |((method, path), content_type, authorization, body)| Case { method, path, content_type, authorization, body },
+    )
 }
 
 #[actix_web::test]

@@ -54,17 +54,30 @@ fn hostile_tokens(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
     tokens.push(("HS512 with our secret".into(), sign(Header::new(Algorithm::HS512), &good)));
     tokens.push((
         "RS256 header".into(),
-        format!("{}.{}.{}", segment(&json!({"alg": "RS256", "typ": "JWT"})), segment(&good), URL_SAFE_NO_PAD.encode([7u8; 256])),
+        format!(
+            "{}.{}.{}",
+            segment(&json!({"alg": "RS256", "typ": "JWT"})),
+            segment(&good),
+            URL_SAFE_NO_PAD.encode([7u8; 256])
+        ),
     ));
     tokens.push(("kid header".into(), sign(header_with(&|h| h.kid = Some("../../dev/null".into())), &good)));
-    tokens.push(("jku header".into(), sign(header_with(&|h| h.jku = Some("http://127.0.0.1:1/jwks.json".into())), &good)));
-    tokens.push(("non-numeric sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("admin")))));
+    tokens.push((
+        "jku header".into(),
+        sign(header_with(&|h| h.jku = Some("http://127.0.0.1:1/jwks.json".into())), &good),
+    ));
+    tokens.push((
+        "non-numeric sub".into(),
+        sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("admin"))),
+    ));
     tokens.push(("negative sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("-1")))));
-    tokens.push(("numeric sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!(user_id)))));
+    tokens
+        .push(("numeric sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!(user_id)))));
     let future = with(with(good.clone(), "iat", json!(now + 86_400)), "exp", json!(now + 10 * 365 * 86_400));
     tokens.push(("iat and exp in the far future".into(), sign(Header::new(Algorithm::HS256), &future)));
     tokens.push(("missing jti".into(), sign(Header::new(Algorithm::HS256), &without(good.clone(), "jti"))));
-    tokens.push(("other issuer".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "iss", json!("evil")))));
+    tokens
+        .push(("other issuer".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "iss", json!("evil")))));
     let padded = with(good.clone(), "pad", json!("x".repeat(9000)));
     tokens.push(("over 8 KiB, validly signed".into(), sign(Header::new(Algorithm::HS256), &padded)));
     tokens.push(("header not JSON".into(), format!("{}.{}.sig", URL_SAFE_NO_PAD.encode("{{{"), segment(&good))));
@@ -93,7 +106,8 @@ async fn odd_authorization_headers_are_refused(backend: Backend) {
     for path in ["/auth/status", "/auth/logout"] {
         let request = |value: &[u8]| {
             let base = if path == "/auth/status" { TestRequest::get() } else { TestRequest::post() };
-            base.uri(path).insert_header(("Authorization", actix_web::http::header::HeaderValue::from_bytes(value).unwrap()))
+            base.uri(path)
+                .insert_header(("Authorization", actix_web::http::header::HeaderValue::from_bytes(value).unwrap()))
         };
         // not UTF-8, and not ASCII
         app.call(request(&[b"Bearer ".as_slice(), &[0xff, 0xfe, 0x80]].concat())).await.assert_fail(401, MALFORMED);

@@ -1,0 +1,93 @@
+//! Login must not reveal which emails exist: a login for an unknown email does the same bcrypt work as a
+//! wrong password for a known one. This measures both at the configured cost (BENCH_BCRYPT_COST,
+//! default 12, the production default), prints their medians and the ratio, and fails outside 0.9–1.1.
+
+use auth_domain::testing::MemoryStore;
+use auth_domain::{AuthService, PasswordHasher, PasswordPolicy, SystemClock, TokenCodec, TokenSettings};
+use criterion::{Criterion, criterion_group};
+use secrecy::SecretString;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn cost() -> u32 {
+    std::env::var("BENCH_BCRYPT_COST").ok().and_then(|c| c.parse().ok()).unwrap_or(12)
+}
+
+fn service() -> AuthService {
+    let store = Arc::new(MemoryStore::default());
+    let tokens = TokenCodec::new(&TokenSettings {
+        secret: SecretString::from("bench-secret-bench-secret-bench-secret"),
+        issuer: "auth-service".into(),
+        access_ttl_secs: 3600,
+        leeway_secs: 0,
+    })
+    .unwrap();
+    let service = AuthService::new(
+        store.clone(),
+        store,
+        PasswordHasher::new(cost()).unwrap(),
+        tokens,
+        PasswordPolicy::default(),
+        Arc::new(SystemClock),
+    );
+    service.register("known@example.com", SecretString::from("the-right-password")).unwrap();
+    service
+}
+
+fn unknown_email(service: &AuthService) {
+    let result = service.login("unknown@example.com", &SecretString::from("the-right-password"));
+    assert!(black_box(result).is_err());
+}
+
+fn wrong_password(service: &AuthService) {
+    let result = service.login("known@example.com", &SecretString::from("a-wrong-password"));
+    assert!(black_box(result).is_err());
+}
+
+fn login_failures(c: &mut Criterion) {
+    let service = service();
+    let mut group = c.benchmark_group(format!("login failure (bcrypt cost {})", cost()));
+    group.sample_size(10);
+    group.bench_function("unknown email", |b| b.iter(|| unknown_email(&service)));
+    group.bench_function("wrong password", |b| b.iter(|| wrong_password(&service)));
+    group.finish();
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Interleaved samples, so drift in the machine's speed hits both sides alike.
+fn ratio_check() {
+    let service = service();
+    let rounds = std::env::var("BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(31);
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let started = Instant::now();
+        unknown_email(&service);
+        unknown.push(started.elapsed());
+        let started = Instant::now();
+        wrong_password(&service);
+        wrong.push(started.elapsed());
+    }
+    let (unknown, wrong) = (median(unknown), median(wrong));
+    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    println!(
+        "login timing at bcrypt cost {}: unknown email median {unknown:.2?}, wrong password median {wrong:.2?}, ratio {ratio:.3} ({rounds} rounds each)",
+        cost()
+    );
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "ratio {ratio:.3} is outside 0.9–1.1: login timing reveals which emails exist"
+    );
+}
+
+criterion_group!(benches, login_failures);
+
+fn main() {
+    benches();
+    ratio_check();
+    Criterion::default().configure_from_args().final_summary();
+}
