@@ -60,6 +60,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// Interleaved samples, so drift in the machine's speed hits both sides alike.
+#[allow(clippy::print_stdout)] // a benchmark reports on stdout
 fn ratio_check() {
     let service = service();
     let rounds = std::env::var("BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(31);
