@@ -17,10 +17,10 @@ proptest! {
 
     #[test]
     fn never_panics_on_any_header_bytes(value in prop::collection::vec(any::<u8>(), 0..200)) {
-        if let Some(map) = headers(&value) {
-            if let Ok(token) = parse_authorization(&map) {
-                prop_assert!(!token.is_empty() && !token.contains(char::is_whitespace));
-            }
+        if let Some(map) = headers(&value)
+            && let Ok(token) = parse_authorization(&map)
+        {
+            prop_assert!(!token.is_empty() && !token.contains(char::is_whitespace));
         }
     }
 
