@@ -178,6 +178,12 @@ impl TestDatabase {
         conn
     }
 
+    /// A connection of the test's own to this PostgreSQL schema (to hold locks, say).
+    pub fn postgres_connection(&self) -> PgConnection {
+        assert_eq!(self.backend, Backend::Postgres, "not a PostgreSQL test database");
+        self.pg_connection()
+    }
+
     fn pg_connection(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to the PostgreSQL test schema")
     }

@@ -143,3 +143,27 @@ fn assert_reply_in(reply: &Reply, success: u16, failures: &[u16]) {
     assert!(failures.contains(&reply.status.as_u16()), "{reply:?}");
     reply.assert_fail(503, UNAVAILABLE);
 }
+
+#[actix_web::test]
+async fn a_statement_that_runs_too_long_is_cancelled_with_a_503() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDatabase::postgres();
+    let settings =
+        test_settings_with(&[("APP__DATABASE__URL", db.url()), ("APP__DATABASE__STATEMENT_TIMEOUT_MS", "300")]);
+    let app = TestApp::with_settings(db, settings);
+    let token = app.registered_user().await;
+
+    // Another session locks the users table, so the service's next query waits on the lock.
+    let mut locker = app.db.postgres_connection();
+    locker.batch_execute("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;").unwrap();
+    let started = Instant::now();
+    app.status(&token).await.assert_fail(503, UNAVAILABLE);
+    app.register("ann@gmail.com", PASSWORD).await.assert_fail(503, UNAVAILABLE);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(600) && waited < Duration::from_secs(3), "waited {waited:?}");
+    locker.batch_execute("ROLLBACK;").unwrap();
+
+    // The cancelled statements left the connections usable and nothing behind.
+    assert_eq!(app.status(&token).await.status, 200);
+    assert_eq!(app.db.users().len(), 1);
+}
