@@ -29,7 +29,9 @@ impl HashLimiter {
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
+        let queued = std::time::Instant::now();
         let _permit = self.permits.acquire().await.map_err(|_| ApiError::Internal)?;
+        metrics::histogram!("auth_hash_queue_wait_seconds").record(queued.elapsed().as_secs_f64());
         run_blocking(use_case).await
     }
 }

@@ -5,6 +5,7 @@ mod blocking;
 mod error;
 mod extract;
 mod hash_limiter;
+mod observe;
 mod routes;
 
 pub use error::ApiError;

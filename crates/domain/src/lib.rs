@@ -21,8 +21,11 @@ pub use email::{Email, EmailError};
 pub use password::{MAX_PASSWORD_BYTES, Password, PasswordError, PasswordPolicy};
 pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
 pub use service::AuthService;
-pub use store::{InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, UserStore};
+pub use store::{
+    InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome, StoreError, UserStore,
+};
 pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
+pub use use_cases::admin::AdminError;
 pub use use_cases::login::LoginError;
 pub use use_cases::logout::LogoutError;
 pub use use_cases::register::{RegisterError, Registered};

@@ -34,6 +34,7 @@ pub struct NewUser {
     pub email: Email,
     pub password_hash: PasswordHash,
     pub registered_on: DateTime<Utc>,
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +61,25 @@ pub trait UserStore: Send + Sync {
 
     /// The user and whether `jti` is revoked, read together in one round trip.
     fn find_user_with_revocation(&self, id: UserId, jti: &TokenId) -> Result<Option<(User, bool)>, StoreError>;
+
+    /// Sets the admin flag; `None` when no user has this email.
+    fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError>;
+
+    /// Deletes the user and (by cascade) their revocations; false when no user has this email.
+    fn delete_user(&self, email: &Email) -> Result<bool, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotReady {
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
+    #[error("{0} database migration(s) are pending")]
+    PendingMigrations(usize),
+}
+
+/// Whether storage can serve requests: reachable, with its schema up to date.
+pub trait Readiness: Send + Sync {
+    fn check_ready(&self) -> Result<(), NotReady>;
 }
 
 pub trait RevocationStore: Send + Sync {

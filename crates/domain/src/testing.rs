@@ -43,7 +43,7 @@ impl MemoryStore {
         inner.users.iter().find(|c| c.user.email.as_str() == email).map(|c| c.password_hash.as_str().to_owned())
     }
 
-    pub fn delete_user(&self, id: UserId) {
+    pub fn delete_user_by_id(&self, id: UserId) {
         let mut inner = self.inner.lock().unwrap();
         inner.users.retain(|c| c.user.id != id);
         inner.revoked.retain(|_, r| r.user_id != id);
@@ -57,7 +57,8 @@ impl UserStore for MemoryStore {
             return Err(InsertUserError::EmailTaken);
         }
         let id = UserId(inner.users.iter().map(|c| c.user.id.0).max().unwrap_or(0) + 1);
-        let user = User { id, email: new_user.email.clone(), admin: false, registered_on: new_user.registered_on };
+        let user =
+            User { id, email: new_user.email.clone(), admin: new_user.admin, registered_on: new_user.registered_on };
         inner.users.push(UserCredentials { user: user.clone(), password_hash: new_user.password_hash.clone() });
         Ok(user)
     }
@@ -70,6 +71,23 @@ impl UserStore for MemoryStore {
         let inner = self.check()?;
         let user = inner.users.iter().find(|c| c.user.id == id).map(|c| c.user.clone());
         Ok(user.map(|u| (u, inner.revoked.contains_key(jti))))
+    }
+
+    fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
+        let mut inner = self.check()?;
+        let found = inner.users.iter_mut().find(|c| &c.user.email == email);
+        Ok(found.map(|c| {
+            c.user.admin = admin;
+            c.user.clone()
+        }))
+    }
+
+    fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
+        let id = self.check()?.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id);
+        if let Some(id) = id {
+            self.delete_user_by_id(id);
+        }
+        Ok(id.is_some())
     }
 }
 

@@ -75,6 +75,7 @@ pub enum TokenError {
 }
 
 pub struct IssuedToken {
+    pub user_id: UserId,
     pub token: SecretString,
     pub jti: TokenId,
     pub expires_at: DateTime<Utc>,
@@ -83,6 +84,7 @@ pub struct IssuedToken {
 impl fmt::Debug for IssuedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IssuedToken")
+            .field("user_id", &self.user_id)
             .field("jti", &self.jti)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
@@ -164,7 +166,7 @@ impl TokenCodec {
         };
         let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::Invalid)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
-        Ok(IssuedToken { token: SecretString::from(token), jti, expires_at })
+        Ok(IssuedToken { user_id, token: SecretString::from(token), jti, expires_at })
     }
 
     /// Checks the signature (HS256 only), the issuer and every claim, then expiry against `now`.

@@ -47,3 +47,12 @@ pub fn run_migrations(settings: &PoolSettings) -> Result<Vec<String>, MigrationE
 fn versions(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     applied.iter().map(ToString::to_string).collect()
 }
+
+/// How many embedded migrations the connected database has not applied.
+pub(crate) fn pending_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let pending = match conn {
+        DbConnection::Pg(pg) => pg.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),
+        DbConnection::Sqlite(sqlite) => sqlite.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+    };
+    pending.map_err(|e| e.to_string())
+}

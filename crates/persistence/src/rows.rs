@@ -33,6 +33,7 @@ pub struct NewUserRow<'a> {
     pub email: &'a str,
     pub password: &'a str,
     pub registered_on: NaiveDateTime,
+    pub admin: bool,
 }
 
 #[derive(Insertable)]

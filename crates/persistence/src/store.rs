@@ -4,8 +4,8 @@ use crate::pool::DbPool;
 use crate::rows::{NewRevokedTokenRow, NewUserRow, UserRow};
 use crate::schema::{revoked_tokens, users};
 use auth_domain::{
-    Email, InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, TokenId, User,
-    UserCredentials, UserId, UserStore,
+    Email, InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome, StoreError,
+    TokenId, User, UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
@@ -28,7 +28,13 @@ impl DieselStore {
     }
 
     fn conn(&self) -> Result<PooledConnection<SchemeManager>, StoreError> {
-        self.pool.get().map_err(checkout)
+        let started = std::time::Instant::now();
+        let conn = self.pool.get();
+        metrics::histogram!("db_pool_checkout_wait_seconds").record(started.elapsed().as_secs_f64());
+        conn.map_err(|e| {
+            metrics::counter!("db_pool_checkout_timeouts_total").increment(1);
+            checkout(e)
+        })
     }
 }
 
@@ -38,6 +44,7 @@ impl UserStore for DieselStore {
             email: new_user.email.as_str(),
             password: new_user.password_hash.as_str(),
             registered_on: new_user.registered_on.naive_utc(),
+            admin: new_user.admin,
         };
         let inserted = diesel::insert_into(users::table).values(&row).get_result::<UserRow>(&mut self.conn()?);
         match inserted {
@@ -68,6 +75,34 @@ impl UserStore for DieselStore {
             .map_err(query_failed)?
             .map(|(row, revoked)| row.into_user().map(|user| (user, revoked)))
             .transpose()
+    }
+
+    fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
+        diesel::update(users::table.filter(users::email.eq(email.as_str())))
+            .set(users::admin.eq(admin))
+            .get_result::<UserRow>(&mut self.conn()?)
+            .optional()
+            .map_err(query_failed)?
+            .map(UserRow::into_user)
+            .transpose()
+    }
+
+    fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
+        let deleted = diesel::delete(users::table.filter(users::email.eq(email.as_str())))
+            .execute(&mut self.conn()?)
+            .map_err(query_failed)?;
+        Ok(deleted > 0)
+    }
+}
+
+impl Readiness for DieselStore {
+    fn check_ready(&self) -> Result<(), NotReady> {
+        let mut conn = self.pool.get().map_err(|e| NotReady::Unavailable(e.to_string()))?;
+        match crate::migrations::pending_migrations(&mut conn) {
+            Ok(0) => Ok(()),
+            Ok(pending) => Err(NotReady::PendingMigrations(pending)),
+            Err(e) => Err(NotReady::Unavailable(e)),
+        }
     }
 }
 

@@ -35,6 +35,7 @@ fn new_user(email: &str) -> NewUser {
             "$2b$04$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZa".into(),
         ),
         registered_on: t0(),
+        admin: false,
     }
 }
 
@@ -185,7 +186,36 @@ fn deleting_a_user_deletes_their_revocations(backend: Backend) {
     assert!(db.revocations().is_empty());
 }
 
+fn set_admin_and_delete_user(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let admin = NewUser { admin: true, ..new_user("root@gmail.com") };
+    assert!(store.insert_user(&admin).unwrap().admin);
+    let email = Email::parse("joe@gmail.com").unwrap();
+    assert!(store.set_admin(&email, true).unwrap().unwrap().admin);
+    assert_eq!(db.users().iter().map(|u| u.admin).collect::<Vec<_>>(), vec![true, true]);
+    assert_eq!(store.set_admin(&Email::parse("ann@gmail.com").unwrap(), true).unwrap(), None);
+    store.revoke(&revocation(user.id, t0() + TimeDelta::hours(1))).unwrap();
+    assert!(store.delete_user(&email).unwrap());
+    assert!(!store.delete_user(&email).unwrap());
+    assert_eq!(db.users().len(), 1);
+    assert!(db.revocations().is_empty());
+}
+
+fn readiness_reports_pending_migrations(backend: Backend) {
+    use auth_domain::{NotReady, Readiness};
+    let db = TestDatabase::new(backend);
+    let settings = settings(db.url());
+    let store = DieselStore::new(build_pool(&settings).unwrap());
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(2)));
+    run_migrations(&settings).unwrap();
+    assert_eq!(store.check_ready(), Ok(()));
+}
+
 on_both_backends!(
+    set_admin_and_delete_user,
+    readiness_reports_pending_migrations,
     migrations_apply_once,
     insert_user_stores_the_row,
     duplicate_email_is_email_taken,
@@ -234,6 +264,7 @@ fn an_unreachable_database_is_unavailable_within_the_acquire_timeout() {
     let store = DieselStore::new(build_pool(&settings).unwrap());
     let started = Instant::now();
     let err = store.find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap()).unwrap_err();
+    assert!(matches!(auth_domain::Readiness::check_ready(&store), Err(auth_domain::NotReady::Unavailable(_))));
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     let StoreError::Unavailable(message) = err else { panic!("expected Unavailable, got {err:?}") };
     assert!(message.contains("Connection refused") || message.contains("connection"), "{message}");

@@ -2,9 +2,10 @@
 //! Tests build the same `Application` the binary runs.
 
 pub mod cli;
+pub mod http;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
 
 pub use settings::{Environment, Settings};
-pub use startup::{AppData, Application, StartupError, build_auth_service};
+pub use startup::{AppData, Application, StartupError, build_auth_service, build_components};

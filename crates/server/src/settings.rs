@@ -44,6 +44,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub tokens: TokenSettings,
     pub password: PasswordSettings,
+    pub cors: CorsSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
 }
 
@@ -53,6 +55,35 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    pub bind: String,
+}
+
+/// A list from a TOML array, or from a comma-separated environment variable.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::List(items) => items,
+        Raw::Text(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +134,8 @@ pub enum SettingsError {
     UnknownEnvironment(String),
     #[error("cannot load settings from {dir}: {source}")]
     Load { dir: String, source: config::ConfigError },
+    #[error("cannot read {variable}: {source}")]
+    SecretFile { variable: String, source: std::io::Error },
     #[error("invalid settings:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<String>),
 }
@@ -128,6 +161,27 @@ fn shipped_secrets() -> Vec<String> {
         .collect()
 }
 
+/// `APP__SECTION__KEY_FILE=/run/secrets/x` sets `section.key` to the file's content (without the final
+/// newline), as Docker and Kubernetes secrets are mounted. It wins over `APP__SECTION__KEY`.
+fn read_secret_files(vars: Map<String, String>) -> Result<Map<String, String>, SettingsError> {
+    let mut resolved = Map::new();
+    let mut from_files = Map::new();
+    for (name, value) in vars {
+        match name.strip_suffix("_FILE").or_else(|| name.strip_suffix("_file")) {
+            Some(target) => {
+                let content = std::fs::read_to_string(&value)
+                    .map_err(|source| SettingsError::SecretFile { variable: name.clone(), source })?;
+                from_files.insert(target.to_owned(), content.trim_end_matches(['\n', '\r']).to_owned());
+            }
+            None => {
+                resolved.insert(name, value);
+            }
+        }
+    }
+    resolved.extend(from_files);
+    Ok(resolved)
+}
+
 impl Settings {
     /// Reads `APP_ENVIRONMENT`, `APP_CONFIG_DIR` (default `./config`) and the process environment.
     pub fn load() -> Result<(Environment, Self), SettingsError> {
@@ -140,7 +194,7 @@ impl Settings {
     /// Loads from `dir` with `vars` standing in for the process environment.
     pub fn load_from(dir: &Path, environment: Environment, vars: Map<String, String>) -> Result<Self, SettingsError> {
         let database_url = vars.get("DATABASE_URL").cloned();
-        let app_vars: Map<String, String> = vars.into_iter().filter(|(k, _)| k.starts_with("APP__")).collect();
+        let app_vars = read_secret_files(vars.into_iter().filter(|(k, _)| k.starts_with("APP__")).collect())?;
         let has_app_url = app_vars.keys().any(|k| k.eq_ignore_ascii_case("APP__DATABASE__URL"));
         let load_error = |source| SettingsError::Load { dir: dir.display().to_string(), source };
         let mut settings: Self = Config::builder()
@@ -182,6 +236,11 @@ impl Settings {
                     "tokens.leeway_secs is {}; production allows at most {MAX_PRODUCTION_LEEWAY_SECS} (APP__TOKENS__LEEWAY_SECS)",
                     self.tokens.leeway_secs
                 ));
+            }
+            if self.cors.allowed_origins.iter().any(|o| o == "*") {
+                problems.push(
+                    "cors.allowed_origins contains \"*\"; production needs the exact origins (APP__CORS__ALLOWED_ORIGINS)".to_owned(),
+                );
             }
             if self.password.bcrypt_cost < MIN_PRODUCTION_BCRYPT_COST {
                 problems.push(format!(
@@ -228,6 +287,19 @@ impl Settings {
         if self.tokens.prune_interval_secs == 0 {
             problems
                 .push("tokens.prune_interval_secs must be at least 1 (APP__TOKENS__PRUNE_INTERVAL_SECS)".to_owned());
+        }
+        for origin in self.cors.allowed_origins.iter().filter(|o| *o != "*") {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
+                problems.push(format!(
+                    "cors.allowed_origins entry \"{origin}\" must look like https://host[:port] (APP__CORS__ALLOWED_ORIGINS)"
+                ));
+            }
+        }
+        if !self.metrics.bind.is_empty() && self.metrics.bind.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(format!(
+                "metrics.bind \"{}\" must be empty or host:port (APP__METRICS__BIND)",
+                self.metrics.bind
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems.push(format!("log.level \"{}\" is not a valid filter (APP__LOG__LEVEL)", self.log.level));

@@ -1,8 +1,10 @@
+use crate::http::{MetricsEndpoint, RequestSpan};
 use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use auth_api::HashLimiter;
-use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, SystemClock, TokenCodec};
+use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, Readiness, SystemClock, TokenCodec};
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -38,8 +40,11 @@ pub fn pool_settings(settings: &Settings) -> Result<PoolSettings, StartupError> 
 }
 
 /// The composition root: migrates the database, then wires the stores, hasher and token codec into
-/// the use cases.
-pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<AuthService, StartupError> {
+/// the use cases. Returns the store too, for readiness and pool metrics.
+pub fn build_components(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<(AuthService, Arc<DieselStore>), StartupError> {
     let pool_settings = pool_settings(settings)?;
     run_migrations(&pool_settings)?;
     let store = Arc::new(DieselStore::new(build_pool(&pool_settings)?));
@@ -51,21 +56,34 @@ pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<
     })?;
     let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
     let policy = PasswordPolicy { min_length: settings.password.min_length };
-    Ok(AuthService::new(store.clone(), store, hasher, tokens, policy, clock))
+    let service = AuthService::new(store.clone(), store.clone(), hasher, tokens, policy, clock);
+    Ok((service, store))
 }
 
-/// What every worker's app shares: the use cases and the bound on concurrent password hashing.
+pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<AuthService, StartupError> {
+    build_components(settings, clock).map(|(service, _)| service)
+}
+
+/// What every worker's app shares: the use cases, the bound on concurrent hashing, the readiness probe
+/// and, when it is served on the main address, the metrics endpoint.
 #[derive(Clone)]
 pub struct AppData {
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
+    readiness: web::Data<dyn Readiness>,
+    metrics: Option<MetricsEndpoint>,
 }
 
 impl AppData {
-    pub fn new(service: AuthService, settings: &Settings) -> Self {
+    pub fn new(service: AuthService, store: Arc<DieselStore>, settings: &Settings) -> Self {
+        let metrics = (settings.metrics.enabled && settings.metrics.bind.is_empty())
+            .then(|| MetricsEndpoint::new(store.pool().clone()));
+        let readiness: Arc<dyn Readiness> = store;
         Self {
             service: web::Data::new(service),
             hashes: web::Data::new(HashLimiter::new(settings.password.max_concurrent_hashes)),
+            readiness: web::Data::from(readiness),
+            metrics,
         }
     }
 
@@ -75,14 +93,21 @@ impl AppData {
 
     /// Registers the routes with their shared data; tests call this on their own `App`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(self.service.clone()).app_data(self.hashes.clone()).configure(auth_api::configure);
+        cfg.app_data(self.service.clone()).app_data(self.hashes.clone()).app_data(self.readiness.clone());
+        if let Some(metrics) = &self.metrics {
+            metrics.configure(cfg);
+        }
+        auth_api::configure(cfg);
     }
 }
 
-/// The running HTTP server and its background pruning of expired revocations.
+/// The running HTTP server (and the metrics server, when it has its own address), and the background
+/// pruning of expired revocations.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
+    metrics_server: Option<Server>,
     prune_task: actix_web::rt::task::JoinHandle<()>,
 }
 
@@ -93,38 +118,83 @@ impl Application {
     }
 
     pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let data = AppData::new(build_auth_service(settings, clock)?, settings);
+        let (service, store) = build_components(settings, clock)?;
+        let data = AppData::new(service, store.clone(), settings);
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let bind_error = |source| StartupError::Bind { address: address.clone(), source };
-        let listener = TcpListener::bind(&address).map_err(bind_error)?;
-        let port = listener.local_addr().map_err(bind_error)?.port();
+        let (listener, port) = bind(&address)?;
 
         let app_data = data.clone();
-        let mut server =
-            HttpServer::new(move || App::new().wrap(TracingLogger::default()).configure(|cfg| app_data.configure(cfg)));
+        let cors_settings = settings.cors.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(crate::http::observe))
+                .wrap(crate::http::cors(&cors_settings))
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .configure(|cfg| app_data.configure(cfg))
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        let server = server.listen(listener).map_err(bind_error)?.run();
+        let server =
+            server.listen(listener).map_err(|source| StartupError::Bind { address: address.clone(), source })?.run();
+
+        let (metrics_server, metrics_port) = if settings.metrics.enabled && !settings.metrics.bind.is_empty() {
+            let (listener, port) = bind(&settings.metrics.bind)?;
+            let endpoint = MetricsEndpoint::new(store.pool().clone());
+            let metrics_server = HttpServer::new(move || App::new().configure(|cfg| endpoint.configure(cfg)))
+                .workers(1)
+                .listen(listener)
+                .map_err(|source| StartupError::Bind { address: settings.metrics.bind.clone(), source })?
+                .run();
+            tracing::info!(address = %settings.metrics.bind, port, "metrics listening");
+            (Some(metrics_server), Some(port))
+        } else {
+            (None, None)
+        };
+
         let prune_task =
             spawn_pruning(data.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs));
         tracing::info!(%address, port, "auth-service listening");
-        Ok(Self { port, server, prune_task })
+        Ok(Self { port, metrics_port, server, metrics_server, prune_task })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The metrics server's port, when metrics have an address of their own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
+    /// Serves until stopped (SIGTERM/SIGINT: stop accepting, let in-flight requests finish within
+    /// `server.shutdown_timeout_secs`), then stops the metrics server and the pruning, and closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|server| {
+            let handle = server.handle();
+            (actix_web::rt::spawn(server), handle)
+        });
         let result = self.server.await;
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         self.prune_task.abort();
+        tracing::info!("auth-service stopped");
         result
     }
+}
+
+fn bind(address: &str) -> Result<(TcpListener, u16), StartupError> {
+    let bind_error = |source| StartupError::Bind { address: address.to_owned(), source };
+    let listener = TcpListener::bind(address).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    Ok((listener, port))
 }
 
 /// Deletes expired revocations at start-up and then every `interval`, so the table stays bounded by
@@ -136,7 +206,7 @@ fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_w
             ticks.tick().await;
             let service = service.clone();
             match web::block(move || service.prune_revocations()).await {
-                Ok(Ok(_)) => {}
+                Ok(Ok(pruned)) => metrics::counter!("auth_revocations_pruned_total").increment(pruned),
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "pruning expired revocations failed; will retry")
                 }

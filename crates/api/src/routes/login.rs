@@ -2,6 +2,7 @@ use super::register::TokenBody;
 use crate::error::ApiError;
 use crate::extract::Credentials;
 use crate::hash_limiter::HashLimiter;
+use crate::observe::{outcome, record_user};
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
@@ -13,7 +14,10 @@ pub async fn login(
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let issued = hashes.run(move || service.login(&credentials.email, &credentials.password)).await?;
+    let result = hashes.run(move || service.login(&credentials.email, &credentials.password)).await;
+    metrics::counter!("auth_logins_total", "outcome" => outcome(&result, "success")).increment(1);
+    let issued = result?;
+    record_user(issued.user_id);
     Ok(HttpResponse::Ok().json(TokenBody {
         status: "success",
         message: "Successfully logged in.",

@@ -1,12 +1,15 @@
 use crate::blocking::run_blocking;
 use crate::error::{ApiError, FailBody};
 use crate::extract::BearerToken;
+use crate::observe::{outcome, record_user};
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 
 /// `POST /auth/logout`: revokes the token. A missing header is 403, as in the Flask service.
 pub async fn logout(service: web::Data<AuthService>, token: BearerToken<403>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    run_blocking(move || service.logout(&token.into_inner())).await?;
+    let result = run_blocking(move || service.logout(&token.into_inner())).await;
+    metrics::counter!("auth_logouts_total", "outcome" => outcome(&result, "logged_out")).increment(1);
+    record_user(result?);
     Ok(HttpResponse::Ok().json(FailBody { status: "success", message: "Successfully logged out." }))
 }

@@ -1,4 +1,5 @@
 mod fallback;
+mod health;
 mod login;
 mod logout;
 mod register;
@@ -7,8 +8,9 @@ mod status;
 use actix_web::http::Method;
 use actix_web::web;
 
-/// Registers the `/auth` routes, the JSON body rules and the JSON 404/405 answers. The caller puts an
-/// `AuthService` in the app data (`web::Data<AuthService>`).
+/// Registers the `/auth` and `/health` routes, the JSON body rules and the JSON 404/405 answers. The
+/// caller puts in the app data a `web::Data<AuthService>`, a `web::Data<HashLimiter>` and a
+/// `web::Data<dyn Readiness>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(crate::extract::json_config())
         .service(
@@ -18,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(endpoint("/status", Method::GET, web::get().to(status::status)))
                 .service(endpoint("/logout", Method::POST, web::post().to(logout::logout))),
         )
+        .service(endpoint("/health/live", Method::GET, web::get().to(health::live)))
+        .service(endpoint("/health/ready", Method::GET, web::get().to(health::ready)))
         .default_service(web::to(fallback::not_found));
 }
 

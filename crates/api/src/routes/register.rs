@@ -1,6 +1,7 @@
 use crate::error::ApiError;
 use crate::extract::Credentials;
 use crate::hash_limiter::HashLimiter;
+use crate::observe::{outcome, record_user};
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
@@ -20,7 +21,10 @@ pub async fn register(
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let registered = hashes.run(move || service.register(&credentials.email, credentials.password)).await?;
+    let result = hashes.run(move || service.register(&credentials.email, credentials.password)).await;
+    metrics::counter!("auth_registrations_total", "outcome" => outcome(&result, "created")).increment(1);
+    let registered = result?;
+    record_user(registered.user.id);
     Ok(HttpResponse::Created().json(TokenBody {
         status: "success",
         message: "Successfully registered.",

@@ -1,6 +1,7 @@
 use crate::blocking::run_blocking;
 use crate::error::ApiError;
 use crate::extract::BearerToken;
+use crate::observe::{outcome, record_user};
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use chrono::SecondsFormat;
@@ -23,7 +24,10 @@ struct UserData {
 /// `GET /auth/status`: the token's user. A missing header is 401.
 pub async fn status(service: web::Data<AuthService>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let user = run_blocking(move || service.status(&token.into_inner())).await?;
+    let result = run_blocking(move || service.status(&token.into_inner())).await;
+    metrics::counter!("auth_token_checks_total", "outcome" => outcome(&result, "valid")).increment(1);
+    let user = result?;
+    record_user(user.id);
     Ok(HttpResponse::Ok().json(StatusBody {
         status: "success",
         data: UserData {

@@ -1,6 +1,7 @@
 use crate::service::AuthService;
 use crate::store::{NewRevocation, RevokeOutcome, StoreError};
 use crate::token::TokenError;
+use crate::user::UserId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogoutError {
@@ -13,8 +14,9 @@ pub enum LogoutError {
 }
 
 impl AuthService {
-    /// Revokes the token. Of several concurrent logouts with one token exactly one succeeds.
-    pub fn logout(&self, token: &str) -> Result<(), LogoutError> {
+    /// Revokes the token and returns its user. Of several concurrent logouts with one token exactly one
+    /// succeeds.
+    pub fn logout(&self, token: &str) -> Result<UserId, LogoutError> {
         let verified = self.tokens.verify(token, self.clock.now())?;
         let revocation = NewRevocation {
             jti: verified.jti,
@@ -25,7 +27,7 @@ impl AuthService {
         match self.revocations.revoke(&revocation)? {
             RevokeOutcome::Revoked => {
                 tracing::info!(user.id = %verified.user_id, "token revoked");
-                Ok(())
+                Ok(verified.user_id)
             }
             RevokeOutcome::AlreadyRevoked => Err(LogoutError::Revoked),
             RevokeOutcome::UnknownUser => Err(LogoutError::Token(TokenError::Invalid)),

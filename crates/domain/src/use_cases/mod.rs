@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod login;
 pub mod logout;
 pub mod prune;

@@ -33,16 +33,21 @@ impl AuthService {
     /// Creates the user and logs them in. The database's unique index decides between concurrent
     /// registrations of one email, so exactly one of them succeeds.
     pub fn register(&self, email: &str, password: SecretString) -> Result<Registered, RegisterError> {
-        let email = Email::parse(email)?;
-        let password = Password::new(password, &self.policy)?;
-        let password_hash = self.hasher.hash(&password)?;
-        let new_user = NewUser { email, password_hash, registered_on: self.now() };
-        let user = self.users.insert_user(&new_user).map_err(|e| match e {
-            InsertUserError::EmailTaken => RegisterError::AlreadyExists,
-            InsertUserError::Store(e) => RegisterError::Store(e),
-        })?;
+        let user = self.create_user(email, password, false)?;
         let token = self.tokens.issue(user.id, self.now()).map_err(RegisterError::Token)?;
         tracing::info!(user.id = %user.id, "user registered");
         Ok(Registered { user, token })
+    }
+
+    /// Creates a user without logging them in (the admin command line's `user create`).
+    pub fn create_user(&self, email: &str, password: SecretString, admin: bool) -> Result<User, RegisterError> {
+        let email = Email::parse(email)?;
+        let password = Password::new(password, &self.policy)?;
+        let password_hash = self.hasher.hash(&password)?;
+        let new_user = NewUser { email, password_hash, registered_on: self.now(), admin };
+        self.users.insert_user(&new_user).map_err(|e| match e {
+            InsertUserError::EmailTaken => RegisterError::AlreadyExists,
+            InsertUserError::Store(e) => RegisterError::Store(e),
+        })
     }
 }

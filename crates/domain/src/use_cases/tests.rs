@@ -100,7 +100,7 @@ fn status_refuses_expired_revoked_and_orphaned_tokens() {
     assert!(matches!(f.service.status(&token), Err(StatusError::Revoked)));
 
     let other = f.service.login("joe@gmail.com", &pw("123456")).unwrap();
-    f.store.delete_user(registered.user.id);
+    f.store.delete_user_by_id(registered.user.id);
     assert!(matches!(f.service.status(other.token.expose_secret()), Err(StatusError::Token(TokenError::Invalid))));
 }
 
@@ -135,7 +135,7 @@ fn logout_refuses_expired_and_invalid_tokens_without_storing() {
 fn logout_for_a_deleted_user_is_invalid() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    f.store.delete_user(registered.user.id);
+    f.store.delete_user_by_id(registered.user.id);
     assert!(matches!(
         f.service.logout(registered.token.token.expose_secret()),
         Err(LogoutError::Token(TokenError::Invalid))
@@ -170,4 +170,25 @@ fn store_failures_surface_as_store_errors() {
     assert!(matches!(f.service.status(registered.token.token.expose_secret()), Err(StatusError::Store(_))));
     assert!(matches!(f.service.logout(registered.token.token.expose_secret()), Err(LogoutError::Store(_))));
     assert!(f.service.prune_revocations().is_err());
+}
+
+#[test]
+fn admin_commands_create_flag_and_delete_users() {
+    let f = fixture();
+    let user = f.service.create_user("Root@Example.com", pw("123456"), true).unwrap();
+    assert!(user.admin);
+    assert_eq!(user.email.as_str(), "root@example.com");
+    assert!(matches!(
+        f.service.create_user("root@example.com", pw("123456"), false),
+        Err(RegisterError::AlreadyExists)
+    ));
+    assert!(!f.service.set_admin("root@example.com", false).unwrap().admin);
+    assert!(matches!(f.service.set_admin("nobody@example.com", true), Err(AdminError::UnknownUser)));
+    let token = f.service.login("root@example.com", &pw("123456")).unwrap();
+    f.service.logout(token.token.expose_secret()).unwrap();
+    f.service.delete_user("root@example.com").unwrap();
+    assert_eq!(f.store.user_count(), 0);
+    assert!(f.store.revocations().is_empty(), "revocations go with the user");
+    assert!(matches!(f.service.delete_user("root@example.com"), Err(AdminError::UnknownUser)));
+    assert!(matches!(f.service.delete_user("not an email"), Err(AdminError::InvalidEmail(_))));
 }

@@ -43,6 +43,7 @@ fn unreachable_database_app() -> TestApp {
     })
     .unwrap();
     let store = Arc::new(DieselStore::new(pool));
+    let store_for_probe = store.clone();
     let tokens = TokenCodec::new(&auth_domain::TokenSettings {
         secret: "test-only-secret-test-only-secret-0123456789".to_owned().into(),
         issuer: "auth-service".into(),
@@ -58,7 +59,7 @@ fn unreachable_database_app() -> TestApp {
         PasswordPolicy::default(),
         Arc::new(SystemClock),
     );
-    TestApp::with_service(db, settings, service)
+    TestApp::with_service(db, settings, service, store_for_probe)
 }
 
 #[actix_web::test]

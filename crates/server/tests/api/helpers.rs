@@ -2,7 +2,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{App, test};
 use auth_domain::{AuthService, TokenCodec, UserId};
-use auth_server::{AppData, Environment, Settings, build_auth_service};
+use auth_persistence::DieselStore;
+use auth_server::{AppData, Environment, Settings, build_components};
 use auth_testkit::{Backend, TestDatabase};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -79,13 +80,13 @@ impl TestApp {
 
     /// The real service built from `settings` (which may point past `db`, through a proxy).
     pub fn with_settings(db: TestDatabase, settings: Settings) -> Self {
-        let service = build_auth_service(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
-        Self::with_service(db, settings, service)
+        let (service, store) = build_components(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
+        Self::with_service(db, settings, service, store)
     }
 
-    /// An app over an existing service (e.g. one whose database is unreachable).
-    pub fn with_service(db: TestDatabase, settings: Settings, service: AuthService) -> Self {
-        let data = AppData::new(service, &settings);
+    /// An app over an existing service and store (e.g. ones whose database is unreachable).
+    pub fn with_service(db: TestDatabase, settings: Settings, service: AuthService, store: Arc<DieselStore>) -> Self {
+        let data = AppData::new(service, store, &settings);
         Self { db, settings, data }
     }
 

@@ -1,0 +1,25 @@
+use crate::blocking::run_blocking;
+use crate::error::FailBody;
+use actix_web::{HttpResponse, web};
+use auth_domain::{NotReady, Readiness};
+
+/// `GET /health/live`: the process is up and serving. Touches nothing else.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(FailBody { status: "success", message: "alive" })
+}
+
+/// `GET /health/ready`: the database answers and every migration is applied; 503 otherwise.
+pub async fn ready(probe: web::Data<dyn Readiness>) -> HttpResponse {
+    let probe = probe.into_inner();
+    let message = match run_blocking(move || Ok::<_, crate::ApiError>(probe.check_ready())).await {
+        Ok(Ok(())) => return HttpResponse::Ok().json(FailBody { status: "success", message: "ready" }),
+        // The cause (which may name hosts) goes to the log, not to the caller.
+        Ok(Err(NotReady::Unavailable(cause))) => {
+            tracing::warn!(%cause, "not ready: database unreachable");
+            "Not ready: the database is unreachable.".to_owned()
+        }
+        Ok(Err(pending @ NotReady::PendingMigrations(_))) => format!("Not ready: {pending}."),
+        Err(_) => "Not ready.".to_owned(),
+    };
+    HttpResponse::ServiceUnavailable().json(FailBody { status: "fail", message: &message })
+}

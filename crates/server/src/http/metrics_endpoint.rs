@@ -1,0 +1,58 @@
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, web};
+use auth_persistence::DbPool;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+/// The process-wide Prometheus recorder (the `metrics` facade has one global recorder).
+pub fn install_recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let seconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+            PrometheusBuilder::new().set_buckets(&seconds).and_then(PrometheusBuilder::install_recorder).unwrap_or_else(
+                |e| {
+                    // Another recorder is installed (embedding): render an empty page rather than fail.
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    PrometheusBuilder::new().build_recorder().handle()
+                },
+            )
+        })
+        .clone()
+}
+
+/// `GET /metrics`: the recorder's text plus the pool's state at the moment of the scrape.
+#[derive(Clone)]
+pub struct MetricsEndpoint {
+    handle: PrometheusHandle,
+    pool: DbPool,
+}
+
+impl MetricsEndpoint {
+    pub fn new(pool: DbPool) -> Self {
+        Self { handle: install_recorder(), pool }
+    }
+
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        let endpoint = self.clone();
+        cfg.route(
+            "/metrics",
+            web::get().to(move || {
+                let endpoint = endpoint.clone();
+                async move { endpoint.render() }
+            }),
+        );
+    }
+
+    fn render(&self) -> HttpResponse {
+        let state = self.pool.state();
+        metrics::gauge!("db_pool_connections").set(f64::from(state.connections));
+        metrics::gauge!("db_pool_idle_connections").set(f64::from(state.idle_connections));
+        metrics::gauge!("db_pool_in_use_connections").set(f64::from(state.connections - state.idle_connections));
+        HttpResponse::Ok().insert_header(ContentType(mime_text_plain_version())).body(self.handle.render())
+    }
+}
+
+fn mime_text_plain_version() -> actix_web::mime::Mime {
+    "text/plain; version=0.0.4; charset=utf-8".parse().unwrap_or(actix_web::mime::TEXT_PLAIN_UTF_8)
+}

@@ -1,0 +1,32 @@
+use super::request_span::RequestId;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use std::time::Instant;
+
+/// Counts and times every request by method, route and status, logs its completion inside the
+/// request span, and returns the request id as `X-Request-Id`.
+pub async fn observe(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let request_id = request.extensions().get::<RequestId>().cloned();
+    let mut response = next.call(request).await?;
+
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    let labels = [("method", method), ("route", route), ("status", status.to_string())];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request completed");
+
+    if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id.0).ok()) {
+        response.headers_mut().insert(HeaderName::from_static(RequestId::HEADER), value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,51 @@
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpMessage};
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+
+/// The request's id: the client's `X-Request-Id` when it is well-formed, a new UUID otherwise.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    pub const HEADER: &'static str = "x-request-id";
+
+    fn of(request: &ServiceRequest) -> Self {
+        let from_client = request
+            .headers()
+            .get(Self::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| (1..=64).contains(&v.len()))
+            .filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        Self(from_client.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned))
+    }
+}
+
+/// One span per request with its id, method, route and (once known) user id; status and errors are
+/// recorded when it ends. Never the query string, headers or body.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let id = RequestId::of(request);
+        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id.0,
+            http.method = %request.method(),
+            http.route = %route,
+            user.id = tracing::field::Empty,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        );
+        request.extensions_mut().insert(id);
+        span
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
