@@ -23,10 +23,45 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Exit 0 if the service on this machine is ready (GET /health/ready), 1 otherwise (for HEALTHCHECK)
+    Healthcheck {
+        /// The readiness URL; default http://127.0.0.1:<server.port>/health/ready
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Inspect the settings
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input (or asked for on a terminal), never an argument
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Make the user an administrator
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Grant or take away administrator rights
+    SetAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, action = clap::ArgAction::Set, value_parser = clap::value_parser!(bool))]
+        admin: bool,
+    },
+    /// Delete a user and their revoked tokens
+    Delete {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -80,6 +115,17 @@ impl Cli {
                 report(&format!("configuration ok (environment: {})", environment.as_str()));
                 Ok(())
             }
+            Command::User { command } => run_user_command(command, settings),
+            Command::Healthcheck { url } => {
+                let host = match settings.server.host.as_str() {
+                    "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+                    host => host,
+                };
+                let url = url.unwrap_or_else(|| format!("http://{host}:{}/health/ready", settings.server.port));
+                crate::healthcheck::check(&url)?;
+                report("ready");
+                Ok(())
+            }
             Command::Tokens { command: TokensCommand::Prune } => {
                 let service = build_auth_service(settings, Arc::new(SystemClock))?;
                 let pruned = service.prune_revocations()?;
@@ -88,6 +134,45 @@ impl Cli {
             }
         }
     }
+}
+
+fn run_user_command(command: UserCommand, settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let service = build_auth_service(settings, Arc::new(SystemClock))?;
+    match command {
+        UserCommand::Create { email, admin } => {
+            let password = read_password()?;
+            let user = service.create_user(&email, password, admin).map_err(|e| match e {
+                auth_domain::RegisterError::AlreadyExists => "a user with this email already exists".into(),
+                other => Box::<dyn std::error::Error>::from(other.to_string()),
+            })?;
+            report(&format!("created user {} ({}){}", user.id, user.email, if user.admin { ", admin" } else { "" }));
+        }
+        UserCommand::SetAdmin { email, admin } => {
+            let user = service.set_admin(&email, admin)?;
+            report(&format!("user {} ({}) admin: {}", user.id, user.email, user.admin));
+        }
+        UserCommand::Delete { email } => {
+            service.delete_user(&email)?;
+            report(&format!("deleted {}", email.trim().to_lowercase()));
+        }
+    }
+    Ok(())
+}
+
+/// From a terminal: asked for without echo. Otherwise: the first line of standard input.
+fn read_password() -> Result<secrecy::SecretString, Box<dyn std::error::Error>> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    if password.is_empty() {
+        return Err("no password given on standard input".into());
+    }
+    Ok(secrecy::SecretString::from(password))
 }
 
 fn list(versions: &[String]) -> String {

@@ -2,6 +2,7 @@
 //! Tests build the same `Application` the binary runs.
 
 pub mod cli;
+mod healthcheck;
 pub mod http;
 pub mod settings;
 pub mod startup;

@@ -127,6 +127,145 @@ fn config_check_reports_an_unknown_key() {
     assert!(text(&out.stderr).contains("prot"), "{}", text(&out.stderr));
 }
 
+fn with_stdin(command: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_commands_create_promote_and_delete() {
+    let db = TestDatabase::sqlite();
+    let out = with_stdin(
+        auth_server("test", db.url()).args(["user", "create", "--email", "Root@Example.com", "--admin"]),
+        "s3cret-pass\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "created user 1 (root@example.com), admin\n");
+    let users = db.users();
+    assert_eq!((users[0].email.as_str(), users[0].admin), ("root@example.com", true));
+    assert!(users[0].password.starts_with("$2b$04$") && !users[0].password.contains("s3cret-pass"));
+
+    let again = with_stdin(
+        auth_server("test", db.url()).args(["user", "create", "--email", "root@example.com"]),
+        "s3cret-pass\n",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists"), "{}", text(&again.stderr));
+
+    let out = run(auth_server("test", db.url()).args([
+        "user",
+        "set-admin",
+        "--email",
+        "root@example.com",
+        "--admin",
+        "false",
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "user 1 (root@example.com) admin: false\n");
+    assert!(!db.users()[0].admin);
+
+    db.execute("INSERT INTO revoked_tokens VALUES ('t', 1, '2026-01-01 00:00:00', '2999-01-01 00:00:00')");
+    let out = run(auth_server("test", db.url()).args(["user", "delete", "--email", "ROOT@example.com"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "deleted root@example.com\n");
+    assert!(db.users().is_empty() && db.revocations().is_empty(), "the user's revocations went with them");
+}
+
+#[test]
+fn user_commands_fail_clearly() {
+    let db = TestDatabase::sqlite();
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["user", "create", "--email", "not-an-email"], "pw123456\n", "Invalid email address."),
+        (&["user", "create", "--email", "joe@gmail.com"], "123\n", "Password must be at least 6 characters."),
+        (&["user", "create", "--email", "joe@gmail.com"], "", "no password given"),
+        (&["user", "set-admin", "--email", "nobody@gmail.com", "--admin", "true"], "", "no user has this email"),
+        (&["user", "delete", "--email", "nobody@gmail.com"], "", "no user has this email"),
+    ];
+    for (args, input, message) in cases {
+        let out = with_stdin(auth_server("test", db.url()).args(args), input);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = run(auth_server("test", db.url()).args(["user", "set-admin", "--email", "a@b.co", "--admin", "maybe"]));
+    assert_eq!(out.status.code(), Some(2), "clap refuses a non-boolean");
+    let out = run(Command::new(env!("CARGO_BIN_EXE_auth-server")).args(["user", "create", "--help"]));
+    assert!(text(&out.stdout).contains("never an argument"));
+    assert!(db.users().is_empty());
+}
+
+#[test]
+fn healthcheck_reports_readiness() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/auth.db", dir.path().display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = run(auth_server("test", &url).env("APP__SERVER__PORT", port.to_string()).arg("healthcheck"));
+    assert_eq!(out.status.code(), Some(1), "nothing listens yet");
+    assert!(text(&out.stderr).contains(&port.to_string()), "{}", text(&out.stderr));
+
+    let mut server = auth_server("test", &url)
+        .env("APP__SERVER__PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = run(auth_server("test", &url).env("APP__SERVER__PORT", port.to_string()).arg("healthcheck"));
+        if out.status.success() {
+            assert_eq!(text(&out.stdout), "ready\n");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never ready: {}", text(&out.stderr));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = auth_server("test", &format!("sqlite://{}/auth.db", dir.path().display()))
+        .env("APP__SERVER__PORT", port.to_string())
+        // a registration at cost 14 takes about a second: long enough to be in flight
+        .env("APP__PASSWORD__BCRYPT_COST", "14")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/health/live").is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let in_flight = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let body = r#"{"email":"joe@gmail.com","password":"123456"}"#;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            stream,
+            "POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let reply = in_flight.join().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(http_get(port, "/health/live").is_err(), "no longer accepting");
+}
+
 #[test]
 fn an_unknown_environment_is_refused() {
     let out = run(&mut auth_server("staging", "sqlite://x.db"));

@@ -60,7 +60,12 @@ async fn metrics_count_requests_and_use_cases() {
     let server = start(&[]).await;
     let credentials = json!({"email": "joe@gmail.com", "password": "123456"});
     assert_eq!(post_json(&format!("{}/auth/register", server.base), credentials.clone()).await.0, 201);
-    assert_eq!(post_json(&format!("{}/auth/login", server.base), json!({"email": "joe@gmail.com", "password": "nope!!"})).await.0, 404);
+    assert_eq!(
+        post_json(&format!("{}/auth/login", server.base), json!({"email": "joe@gmail.com", "password": "nope!!"}))
+            .await
+            .0,
+        404
+    );
     let (_, token) = post_json(&format!("{}/auth/login", server.base), credentials).await;
     let bearer = format!("Bearer {}", token["auth_token"].as_str().unwrap());
     assert_eq!(get_text(&format!("{}/auth/status", server.base), &[("Authorization", &bearer)]).await.0, 200);
@@ -143,13 +148,15 @@ async fn cors_allows_only_the_configured_origins() {
     let allowed_headers = headers.get("access-control-allow-headers").unwrap().to_str().unwrap().to_ascii_lowercase();
     assert!(allowed_headers.contains("authorization") && allowed_headers.contains("content-type"), "{allowed_headers}");
 
-    let (_, headers, _) = get_text(&format!("{}/health/live", server.base), &[("Origin", "http://localhost:3000")]).await;
+    let (_, headers, _) =
+        get_text(&format!("{}/health/live", server.base), &[("Origin", "http://localhost:3000")]).await;
     assert_eq!(headers.get("access-control-allow-origin").unwrap(), "http://localhost:3000");
 
     // A page from another origin gets no CORS headers, so the browser refuses it the response.
     let (status, headers) = preflight(&server.base, "https://evil.example.net").await;
     assert!(headers.get("access-control-allow-origin").is_none(), "{status} {headers:?}");
-    let (status, headers, body) = get_text(&format!("{}/health/live", server.base), &[("Origin", "https://evil.example.net")]).await;
+    let (status, headers, body) =
+        get_text(&format!("{}/health/live", server.base), &[("Origin", "https://evil.example.net")]).await;
     assert!(headers.get("access-control-allow-origin").is_none());
     assert_eq!(headers.get("content-type").unwrap(), "application/json", "{status} {body}");
     assert!(serde_json::from_str::<Value>(&body).is_ok(), "{status} {body}");

@@ -77,7 +77,9 @@ async fn an_unreachable_database_is_a_quick_503_on_every_endpoint() {
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     // readiness says so; liveness does not depend on the database
     app.call(TestRequest::get().uri("/health/ready")).await.assert_fail(503, "Not ready: the database is unreachable.");
-    app.call(TestRequest::get().uri("/health/live")).await.assert(200, serde_json::json!({"status": "success", "message": "alive"}));
+    app.call(TestRequest::get().uri("/health/live"))
+        .await
+        .assert(200, serde_json::json!({"status": "success", "message": "alive"}));
     // input errors are still reported as such: they never reach the database
     app.register("joe", PASSWORD).await.assert_fail(400, "Invalid email address.");
     app.status("garbage").await.assert_fail(401, "Invalid token. Please log in again.");
