@@ -38,8 +38,11 @@ pub enum ApiError {
     Internal,
 }
 
-#[derive(Serialize)]
+/// `{"status": "fail" | "success", "message": ...}`: every error, and the answers that carry only a message.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MessageBody)]
 pub(crate) struct FailBody<'a> {
+    #[schema(pattern = "^(success|fail)$")]
     pub status: &'static str,
     pub message: &'a str,
 }

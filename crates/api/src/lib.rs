@@ -6,12 +6,15 @@ mod error;
 mod extract;
 mod hash_limiter;
 mod observe;
+mod openapi;
 mod routes;
 
 pub use error::ApiError;
 pub use extract::{AuthHeaderError, BearerToken, Credentials, parse_authorization};
 pub use hash_limiter::HashLimiter;
-pub use routes::configure;
+pub use openapi::openapi;
+pub use routes::metrics::{MetricsSource, metrics};
+pub use routes::{configure, routes};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

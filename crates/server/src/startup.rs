@@ -3,7 +3,7 @@ use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use auth_api::HashLimiter;
+use auth_api::{HashLimiter, MetricsSource};
 use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, Readiness, SystemClock, TokenCodec};
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
 use secrecy::ExposeSecret;
@@ -71,13 +71,12 @@ pub struct AppData {
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
     readiness: web::Data<dyn Readiness>,
-    metrics: Option<MetricsEndpoint>,
+    metrics: Option<web::Data<dyn MetricsSource>>,
 }
 
 impl AppData {
     pub fn new(service: AuthService, store: Arc<DieselStore>, settings: &Settings) -> Self {
-        let metrics = (settings.metrics.enabled && settings.metrics.bind.is_empty())
-            .then(|| MetricsEndpoint::new(store.pool().clone()));
+        let metrics = (settings.metrics.enabled && settings.metrics.bind.is_empty()).then(|| metrics_source(&store));
         let readiness: Arc<dyn Readiness> = store;
         Self {
             service: web::Data::new(service),
@@ -95,7 +94,7 @@ impl AppData {
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.service.clone()).app_data(self.hashes.clone()).app_data(self.readiness.clone());
         if let Some(metrics) = &self.metrics {
-            metrics.configure(cfg);
+            cfg.app_data(metrics.clone());
         }
         auth_api::configure(cfg);
     }
@@ -141,12 +140,14 @@ impl Application {
 
         let (metrics_server, metrics_port) = if settings.metrics.enabled && !settings.metrics.bind.is_empty() {
             let (listener, port) = bind(&settings.metrics.bind)?;
-            let endpoint = MetricsEndpoint::new(store.pool().clone());
-            let metrics_server = HttpServer::new(move || App::new().configure(|cfg| endpoint.configure(cfg)))
-                .workers(1)
-                .listen(listener)
-                .map_err(|source| StartupError::Bind { address: settings.metrics.bind.clone(), source })?
-                .run();
+            let source = metrics_source(&store);
+            let metrics_server = HttpServer::new(move || {
+                App::new().app_data(source.clone()).route("/metrics", web::get().to(auth_api::metrics))
+            })
+            .workers(1)
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { address: settings.metrics.bind.clone(), source })?
+            .run();
             tracing::info!(address = %settings.metrics.bind, port, "metrics listening");
             (Some(metrics_server), Some(port))
         } else {
@@ -188,6 +189,11 @@ impl Application {
         tracing::info!("auth-service stopped");
         result
     }
+}
+
+fn metrics_source(store: &DieselStore) -> web::Data<dyn MetricsSource> {
+    let source: Arc<dyn MetricsSource> = Arc::new(MetricsEndpoint::new(store.pool().clone()));
+    web::Data::from(source)
 }
 
 fn bind(address: &str) -> Result<(TcpListener, u16), StartupError> {

@@ -3,12 +3,22 @@ use crate::error::FailBody;
 use actix_web::{HttpResponse, web};
 use auth_domain::{NotReady, Readiness};
 
-/// `GET /health/live`: the process is up and serving. Touches nothing else.
+/// The process is up and serving. Touches nothing else.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "Alive", body = crate::error::FailBody)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(FailBody { status: "success", message: "alive" })
 }
 
-/// `GET /health/ready`: the database answers and every migration is applied; 503 otherwise.
+/// The database answers and every migration is applied.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = crate::error::FailBody),
+        (status = 503, description = "Database unreachable or migrations pending", body = crate::error::FailBody),
+    )
+)]
 pub async fn ready(probe: web::Data<dyn Readiness>) -> HttpResponse {
     let probe = probe.into_inner();
     let message = match run_blocking(move || Ok::<_, crate::ApiError>(probe.check_ready())).await {

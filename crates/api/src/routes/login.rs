@@ -7,7 +7,21 @@ use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
 
-/// `POST /auth/login`: 200 with a token; an unknown email and a wrong password get the same 404.
+/// Log in; an unknown email and a wrong password get the same 404.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    request_body(content = crate::openapi::CredentialsBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in; the body carries a token", body = TokenBody),
+        (status = 400, description = "Invalid JSON or field", body = crate::error::FailBody),
+        (status = 404, description = "`User does not exist.`", body = crate::error::FailBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::error::FailBody),
+        (status = 415, description = "Not application/json", body = crate::error::FailBody),
+        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+    )
+)]
 pub async fn login(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,

@@ -5,7 +5,19 @@ use crate::observe::{outcome, record_user};
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 
-/// `POST /auth/logout`: revokes the token. A missing header is 403, as in the Flask service.
+/// Revoke the bearer token. A missing header is 403, as in the Flask service.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`Successfully logged out.`", body = crate::error::FailBody),
+        (status = 401, description = "Malformed, expired, invalid or already revoked token", body = crate::error::FailBody),
+        (status = 403, description = "No token", body = crate::error::FailBody),
+        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+    )
+)]
 pub async fn logout(service: web::Data<AuthService>, token: BearerToken<403>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
     let result = run_blocking(move || service.logout(&token.into_inner())).await;

@@ -7,14 +7,30 @@ use auth_domain::AuthService;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-#[derive(Serialize)]
+/// A successful registration or login.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct TokenBody<'a> {
+    #[schema(pattern = "^success$")]
     pub status: &'static str,
     pub message: &'static str,
     pub auth_token: &'a str,
 }
 
-/// `POST /auth/register`: 201 with a token, or 202 when the email is taken.
+/// Register a new user and log them in.
+#[utoipa::path(
+    post,
+    path = "/auth/register",
+    tag = "auth",
+    request_body(content = crate::openapi::CredentialsBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered; the body carries a token", body = TokenBody),
+        (status = 202, description = "`User already exists. Please Log in.`", body = crate::error::FailBody),
+        (status = 400, description = "Invalid JSON, field, email or password", body = crate::error::FailBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::error::FailBody),
+        (status = 415, description = "Not application/json", body = crate::error::FailBody),
+        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+    )
+)]
 pub async fn register(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,

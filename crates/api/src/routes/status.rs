@@ -7,21 +7,36 @@ use auth_domain::AuthService;
 use chrono::SecondsFormat;
 use serde::Serialize;
 
-#[derive(Serialize)]
-struct StatusBody {
+/// The token's user.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct StatusBody {
+    #[schema(pattern = "^success$")]
     status: &'static str,
     data: UserData,
 }
 
-#[derive(Serialize)]
-struct UserData {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct UserData {
     user_id: i64,
     email: String,
     admin: bool,
+    /// RFC 3339, UTC
+    #[schema(format = DateTime)]
     registered_on: String,
 }
 
-/// `GET /auth/status`: the token's user. A missing header is 401.
+/// The user a bearer token belongs to.
+#[utoipa::path(
+    get,
+    path = "/auth/status",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's user", body = StatusBody),
+        (status = 401, description = "No, malformed, expired, invalid or revoked token", body = crate::error::FailBody),
+        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+    )
+)]
 pub async fn status(service: web::Data<AuthService>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
     let result = run_blocking(move || service.status(&token.into_inner())).await;

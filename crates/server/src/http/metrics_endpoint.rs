@@ -1,5 +1,4 @@
-use actix_web::http::header::ContentType;
-use actix_web::{HttpResponse, web};
+use auth_api::MetricsSource;
 use auth_persistence::DbPool;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
@@ -21,8 +20,7 @@ pub fn install_recorder() -> PrometheusHandle {
         .clone()
 }
 
-/// `GET /metrics`: the recorder's text plus the pool's state at the moment of the scrape.
-#[derive(Clone)]
+/// The recorder's text plus the pool's state at the moment of the scrape.
 pub struct MetricsEndpoint {
     handle: PrometheusHandle,
     pool: DbPool,
@@ -32,27 +30,14 @@ impl MetricsEndpoint {
     pub fn new(pool: DbPool) -> Self {
         Self { handle: install_recorder(), pool }
     }
+}
 
-    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        let endpoint = self.clone();
-        cfg.route(
-            "/metrics",
-            web::get().to(move || {
-                let endpoint = endpoint.clone();
-                async move { endpoint.render() }
-            }),
-        );
-    }
-
-    fn render(&self) -> HttpResponse {
+impl MetricsSource for MetricsEndpoint {
+    fn render(&self) -> String {
         let state = self.pool.state();
         metrics::gauge!("db_pool_connections").set(f64::from(state.connections));
         metrics::gauge!("db_pool_idle_connections").set(f64::from(state.idle_connections));
         metrics::gauge!("db_pool_in_use_connections").set(f64::from(state.connections - state.idle_connections));
-        HttpResponse::Ok().insert_header(ContentType(mime_text_plain_version())).body(self.handle.render())
+        self.handle.render()
     }
-}
-
-fn mime_text_plain_version() -> actix_web::mime::Mime {
-    "text/plain; version=0.0.4; charset=utf-8".parse().unwrap_or(actix_web::mime::TEXT_PLAIN_UTF_8)
 }

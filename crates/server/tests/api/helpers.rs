@@ -90,16 +90,28 @@ impl TestApp {
         Self { db, settings, data }
     }
 
+    /// Sends the request and checks the reply against the OpenAPI document (see `openapi_check`).
     pub async fn call(&self, request: test::TestRequest) -> Reply {
         let app = test::init_service(App::new().configure(|cfg| self.data.configure(cfg))).await;
-        let response = test::call_service(&app, request.to_request()).await;
+        let request = request.to_request();
+        let (method, path) = (request.method().as_str().to_ascii_lowercase(), request.path().to_owned());
+        let response = test::call_service(&app, request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let content_type = headers.get(CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let bytes = test::read_body(response).await;
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| panic!("{status}: body is not JSON: {:?}", String::from_utf8_lossy(&bytes)));
+        crate::openapi_check::validate(&method, &path, status.as_u16(), &body);
         Reply { status, content_type, headers, body }
+    }
+
+    /// Status and text of a reply that is not JSON (the docs page and its assets).
+    pub async fn raw(&self, request: test::TestRequest) -> (u16, String) {
+        let app = test::init_service(App::new().configure(|cfg| self.data.configure(cfg))).await;
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        (status, String::from_utf8_lossy(&test::read_body(response).await).into_owned())
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Reply {

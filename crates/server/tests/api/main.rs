@@ -10,5 +10,7 @@ mod helpers;
 mod hostile;
 mod login;
 mod logout;
+mod openapi;
+mod openapi_check;
 mod register;
 mod status;
