@@ -45,12 +45,13 @@ fn compose_starts_the_service_after_postgres_is_healthy() {
     assert_eq!(env["APP__DATABASE__URL"].as_str(), Some("postgres://auth:${POSTGRES_PASSWORD}@db:5432/auth"));
     assert!(env["APP__TOKENS__SECRET"].as_str().unwrap().starts_with("${AUTH_TOKENS_SECRET:?"), "required, from .env");
     assert_eq!(str_list(&auth["ports"]), vec!["127.0.0.1:8080:8080"], "published on loopback only");
+    assert_eq!(str_list(&auth["healthcheck"]["test"]), vec!["CMD", "auth-server", "healthcheck"]);
 }
 
 #[test]
 fn the_env_example_names_every_variable_compose_requires() {
     let example = repo_file(".env.example");
-    for variable in ["POSTGRES_PASSWORD=", "AUTH_TOKENS_SECRET="] {
+    for variable in ["POSTGRES_PASSWORD=", "AUTH_TOKENS_SECRET=", "AUTH_CORS_ALLOWED_ORIGINS="] {
         assert!(example.lines().any(|l| l.starts_with(variable)), "{variable} missing from .env.example");
     }
     assert!(repo_file(".gitignore").lines().any(|l| l == "/.env"), ".env must be ignored");
@@ -68,11 +69,22 @@ fn production_config_listens_where_compose_publishes() {
 fn the_dockerfile_builds_the_binary_the_makefile_runs() {
     let dockerfile = repo_file("Dockerfile");
     let stages: Vec<&str> = dockerfile.lines().filter(|l| l.starts_with("FROM ")).collect();
-    assert_eq!(stages.len(), 2, "multi-stage: {stages:?}");
+    assert_eq!(stages.len(), 4, "chef, planner, builder, runtime: {stages:?}");
+    assert!(dockerfile.contains("RUN cargo chef prepare --recipe-path recipe.json"));
+    assert!(
+        dockerfile.contains(
+            "RUN cargo chef cook --release --locked --recipe-path recipe.json -p auth-server --bin auth-server"
+        )
+    );
     assert!(dockerfile.contains("RUN cargo build --release --locked -p auth-server --bin auth-server"));
+    assert!(dockerfile.contains(
+        r#"HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 CMD ["auth-server", "healthcheck"]"#
+    ));
     assert!(repo_file("Makefile").contains("run --locked -p auth-server --bin auth-server"));
-    for copied in ["Cargo.toml Cargo.lock", "crates", "migrations", "config"] {
-        assert!(dockerfile.contains(&format!("COPY {copied} ")), "the build needs {copied}");
+    assert!(dockerfile.contains("COPY config /app/config"));
+    let ignored = repo_file(".dockerignore");
+    for path in ["target", ".env", "data"] {
+        assert!(ignored.lines().any(|l| l == path), "{path} must not be sent to the build");
     }
     assert!(dockerfile.contains("COPY --from=builder /src/target/release/auth-server /usr/local/bin/auth-server"));
     assert!(dockerfile.contains("USER auth"), "runs as a non-root user");

@@ -213,3 +213,54 @@ fn copy_config(to: &Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
+
+#[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("token_secret");
+    std::fs::write(&secret_file, format!("{GOOD_SECRET}\n")).unwrap();
+    let url_file = dir.path().join("database_url");
+    std::fs::write(&url_file, "postgres://app:pw@db/auth").unwrap();
+    let s = load(
+        Environment::Production,
+        &[
+            ("APP__TOKENS__SECRET", "ignored-because-the-file-wins-0123456789"),
+            ("APP__TOKENS__SECRET_FILE", secret_file.to_str().unwrap()),
+            ("APP__DATABASE__URL_FILE", url_file.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(s.tokens.secret.expose_secret(), GOOD_SECRET, "the trailing newline is dropped");
+    assert_eq!(s.database.url.expose_secret(), "postgres://app:pw@db/auth");
+    s.validate(Environment::Production).unwrap();
+
+    let err = Settings::load_from(
+        &config_dir(),
+        Environment::Test,
+        vars(&[("APP__TOKENS__SECRET_FILE", "/nonexistent/secret")]),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("APP__TOKENS__SECRET_FILE"), "{err}");
+}
+
+#[test]
+fn cors_origins_come_from_a_list_or_a_comma_separated_variable() {
+    assert_eq!(load(Environment::Development, &[]).cors.allowed_origins, vec!["*".to_owned()]);
+    assert!(load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET)]).cors.allowed_origins.is_empty());
+    let s = load(Environment::Test, &[("APP__CORS__ALLOWED_ORIGINS", "https://a.example.com, http://localhost:3000,")]);
+    assert_eq!(s.cors.allowed_origins, vec!["https://a.example.com".to_owned(), "http://localhost:3000".to_owned()]);
+}
+
+#[test]
+fn production_refuses_any_origin_and_bad_origins_are_named() {
+    let s = load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__CORS__ALLOWED_ORIGINS", "*")]);
+    let found = problems(&s, Environment::Production);
+    assert!(found.iter().any(|p| p.contains("cors.allowed_origins contains \"*\"")), "{found:?}");
+    let s = load(
+        Environment::Test,
+        &[("APP__CORS__ALLOWED_ORIGINS", "app.example.com,https://ok.example.com/"), ("APP__METRICS__BIND", "nowhere")],
+    );
+    let found = problems(&s, Environment::Test);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].contains("\"app.example.com\"") && found[1].contains("\"https://ok.example.com/\""), "{found:?}");
+    assert!(found[2].contains("metrics.bind"), "{found:?}");
+}
