@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help run test bench lint fmt ci migrate clean
+.PHONY: help run test bench bench-load bench-micro lint fmt ci migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,7 +13,12 @@ run: ## start the service (SQLite in data/auth.db, migrations applied at start)
 test: ## run the whole workspace's tests on SQLite and PostgreSQL
 	scripts/with-test-postgres.sh $(CARGO) test --locked --workspace
 
-bench: ## criterion benchmarks: token codec, email parsing, login timing (unknown email vs wrong password)
+bench: bench-load bench-micro ## both benchmarks below
+
+bench-load: ## load benchmark with wrk over loopback, SQLite then PostgreSQL; report in target/bench/report.md
+	scripts/with-test-postgres.sh scripts/bench/run.sh
+
+bench-micro: ## criterion: token codec, email parsing, login timing (unknown email vs wrong password)
 	$(CARGO) bench --locked -p auth-domain --features test-util
 
 lint: ## formatting, clippy and the domain crate's dependency rule

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# `make bench`: the load benchmark. Builds in release mode, then for each backend (SQLite, then PostgreSQL,
+# each on a fresh database) starts the server, creates a user and tokens, and drives load with wrk over
+# loopback. Every figure is also given as a ratio to the ceiling (GET /health/live in the same server, the
+# same run): these machines are noisy, and only ratios from one run compare across runs.
+# Writes a Markdown table to stdout and target/bench/report.md.
+#   BENCH_DURATION (s, default 10)  BENCH_CONNECTIONS (default 32)  BENCH_BACKENDS (default "sqlite postgres")
+# PostgreSQL comes from TEST_DATABASE_URL, which `make bench` sets with scripts/with-test-postgres.sh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+duration=${BENCH_DURATION:-10}
+connections=${BENCH_CONNECTIONS:-32}
+backends=${BENCH_BACKENDS:-sqlite postgres}
+out=$root/target/bench
+mkdir -p "$out"
+export BENCH_LUA_DIR=$root/scripts/bench
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing wrk (Debian package)"
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  else
+    say "wrk is needed: install it (Debian/Ubuntu: sudo apt-get install wrk; macOS: brew install wrk)"
+    exit 1
+  fi
+fi
+command -v python3 >/dev/null 2>&1 || { say "python3 is needed (to fill the revocation table)"; exit 1; }
+
+say "building in release mode"
+cargo build --release --locked -p auth-server --bin auth-server -p auth-loadtest --bin mint-tokens >&2
+bin=$root/target/release/auth-server
+mint=$root/target/release/mint-tokens
+export APP__TOKENS__SECRET="bench-secret-$(date +%s)-0123456789abcdefghijklmnop"
+cores=$(nproc)
+run_id=$(date +%s)
+report=$out/report.md
+rows=()
+peak_rss_kb=0
+server_pid=""
+port=""
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+start_server() { # database url, bcrypt cost
+  port=$(free_port)
+  APP_ENVIRONMENT=development APP__SERVER__PORT=$port APP__DATABASE__URL=$1 APP__PASSWORD__BCRYPT_COST=$2 \
+    APP__LOG__LEVEL=warn "$bin" serve >>"$out/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do
+    if APP_ENVIRONMENT=development APP__DATABASE__URL=$1 "$bin" healthcheck --url "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  say "the server did not become ready; see $out/server.log"
+  exit 1
+}
+
+stop_server() {
+  local rss
+  rss=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
+  [ "${rss:-0}" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  echo "$rss"
+}
+
+post() { curl -s -X POST "http://127.0.0.1:$port$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "${2:-}"; }
+token_of() { sed -n 's/.*"auth_token":"\([^"]*\)".*/\1/p'; }
+
+# wrk SCRIPT PATH CONNECTIONS [extra wrk args] -> prints "rps p50 p99 non2xx sockerr"
+load() {
+  local script=$1 path=$2 conns=$3
+  shift 3
+  wrk -t1 -c"$conns" -d"${duration}s" --latency --timeout 30s -s "$BENCH_LUA_DIR/$script" "$@" "http://127.0.0.1:$port$path" \
+    | tee -a "$out/wrk.log" | sed -n 's/^RESULT requests=[0-9]* rps=\([0-9.]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\) non2xx=\([0-9]*\) sockerr=\([0-9]*\)/\1 \2 \3 \4 \5/p'
+}
+
+ceiling_rps=1
+row() { # backend scenario "rps p50 p99 non2xx sockerr" expected-non2xx(yes/no) rss_kb
+  local backend=$1 scenario=$2 rps p50 p99 non2xx sockerr errors
+  read -r rps p50 p99 non2xx sockerr <<<"$3"
+  errors=$sockerr
+  [ "$4" = yes ] || errors=$((sockerr + non2xx))
+  rows+=("| $backend | $scenario | $(printf '%.0f' "$rps") | $(python3 -c "print(f'{$rps/$ceiling_rps:.2f}')") | $p50 | $p99 | $errors | ${5:-} |")
+  say "$backend / $scenario: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors"
+}
+
+fill_revocations() { # backend url count
+  say "filling revoked_tokens with $3 unexpired rows"
+  if [ "$1" = sqlite ]; then
+    python3 - "$2" "$3" <<'PY'
+import sqlite3, sys, uuid
+db = sqlite3.connect(sys.argv[1].removeprefix("sqlite://"))
+db.executemany("INSERT INTO revoked_tokens VALUES (?, 1, '2026-01-01 00:00:00', '2999-01-01 00:00:00')",
+               ((str(uuid.uuid4()),) for _ in range(int(sys.argv[2]))))
+db.commit()
+PY
+  else
+    psql "$2" -qc "INSERT INTO revoked_tokens SELECT md5(g::text || random()::text)::uuid::text, 1, now(), '2999-01-01' FROM generate_series(1, $3) g; ANALYZE revoked_tokens;"
+  fi
+}
+
+for backend in $backends; do
+  case $backend in
+    sqlite)
+      rm -rf "$out/sqlite" && mkdir -p "$out/sqlite"
+      url="sqlite://$out/sqlite/auth.db" ;;
+    postgres)
+      : "${TEST_DATABASE_URL:?PostgreSQL is needed: run make bench (it provides one) or set TEST_DATABASE_URL}"
+      db="auth_bench_$run_id"
+      psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+      url="${TEST_DATABASE_URL%/*}/$db" ;;
+    *) say "unknown backend $backend"; exit 1 ;;
+  esac
+
+  say "== $backend: bcrypt cost 12"
+  start_server "$url" 12
+  token=$(post /auth/register '{"email":"bench@example.com","password":"bench-password"}' | token_of)
+  revoked=$(post /auth/login '{"email":"bench@example.com","password":"bench-password"}' | token_of)
+  post /auth/logout "" "$revoked" >/dev/null
+  "$mint" 1 "${BENCH_LOGOUT_TOKENS:-300000}" >"$out/tokens.txt"
+
+  ceiling_rps=1
+  ceiling=$(BENCH_TOKEN= load get.lua /health/live "$connections")
+  ceiling_rps=$(cut -d' ' -f1 <<<"$ceiling")
+  row "$backend" "ceiling: GET /health/live" "$ceiling" no
+  status_line=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
+  status_rps=$(cut -d' ' -f1 <<<"$status_line")
+  row "$backend" "status, valid token" "$status_line" no
+  row "$backend" "status, revoked token (401 expected)" "$(BENCH_TOKEN=$revoked load get.lua /auth/status "$connections")" yes
+  row "$backend" "logout, a fresh token each request" "$(BENCH_TOKENS_FILE=$out/tokens.txt load logout.lua /auth/logout "$connections")" no
+  one_login=$(load login.lua /auth/login 1)
+  row "$backend" "login, cost 12, 1 connection" "$one_login" no
+  login_line=$(load login.lua /auth/login $((cores * 4)))
+  row "$backend" "login, cost 12, $((cores * 4)) connections" "$login_line" no
+  row "$backend" "register, cost 12, $((cores * 4)) connections" "$(BENCH_RUN_ID=${run_id}a load register.lua /auth/register $((cores * 4)))" no
+  row "$backend" "mixed 90% status / 8% login / 2% register" "$(BENCH_TOKEN=$token BENCH_RUN_ID=${run_id}m load mixed.lua /auth/status "$connections")" no
+  # status while 16 connections keep bcrypt saturated with logins
+  wrk -t1 -c16 -d"$((duration + 4))s" --timeout 30s -s "$BENCH_LUA_DIR/login.lua" "http://127.0.0.1:$port/auth/login" >"$out/flood.log" 2>&1 &
+  flood=$!
+  sleep 2
+  flooded=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
+  wait "$flood" || true
+  row "$backend" "status during a login flood" "$flooded" no
+  flooded_rps=$(cut -d' ' -f1 <<<"$flooded")
+  fill_revocations "$backend" "$url" "${BENCH_REVOKED_ROWS:-1000000}"
+  big=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
+  row "$backend" "status, 1,000,000 revoked rows" "$big" no
+  big_rps=$(cut -d' ' -f1 <<<"$big")
+  rss=$(stop_server)
+  rows+=("| $backend | server peak RSS (cost 12 run) | | | | | | $((rss / 1024)) MiB |")
+
+  say "== $backend: bcrypt cost 4"
+  start_server "$url" 4
+  row "$backend" "login, cost 4" "$(load login.lua /auth/login "$connections")" no
+  row "$backend" "register, cost 4" "$(BENCH_RUN_ID=${run_id}b load register.lua /auth/register "$connections")" no
+  rss=$(stop_server)
+  rows+=("| $backend | server peak RSS (cost 4 run) | | | | | | $((rss / 1024)) MiB |")
+
+  one_p50=$(cut -d' ' -f2 <<<"$one_login")
+  login_rps=$(cut -d' ' -f1 <<<"$login_line")
+  rows+=("| $backend | **targets** | status/ceiling $(python3 -c "print(f'{$status_rps/$ceiling_rps:.2f}')"); login/(cores÷hash) $(python3 -c "print(f'{$login_rps/($cores/($one_p50/1000)):.2f}')"); status in flood/idle $(python3 -c "print(f'{$flooded_rps/$status_rps:.2f}')"); 1M rows slowdown $(python3 -c "print(f'{(1-$big_rps/$status_rps)*100:.1f}%')") | | | | | |")
+  [ "$backend" = postgres ] && psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" || true
+done
+
+{
+  echo "## auth-service load benchmark"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), wrk -t1, ${duration} s per scenario, $connections connections unless stated; wrk, the server and PostgreSQL share the cores."
+  echo
+  echo "| backend | scenario | req/s | ÷ ceiling | p50 ms | p99 ms | errors | peak RSS |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Peak server RSS over the whole run: $((peak_rss_kb / 1024)) MiB."
+} | tee "$report"
+say "report written to $report"
