@@ -38,6 +38,7 @@ cores=$(nproc)
 run_id=$(date +%s)
 report=$out/report.md
 rows=()
+targets=()
 peak_rss_kb=0
 server_pid=""
 port=""
@@ -62,7 +63,6 @@ start_server() { # database url, bcrypt cost
 stop_server() {
   local rss
   rss=$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
-  [ "${rss:-0}" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   echo "$rss"
@@ -79,13 +79,15 @@ load() {
     | tee -a "$out/wrk.log" | sed -n 's/^RESULT requests=[0-9]* rps=\([0-9.]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\) non2xx=\([0-9]*\) sockerr=\([0-9]*\)/\1 \2 \3 \4 \5/p'
 }
 
+ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$2"; }
+
 ceiling_rps=1
 row() { # backend scenario "rps p50 p99 non2xx sockerr" expected-non2xx(yes/no) rss_kb
   local backend=$1 scenario=$2 rps p50 p99 non2xx sockerr errors
   read -r rps p50 p99 non2xx sockerr <<<"$3"
   errors=$sockerr
   [ "$4" = yes ] || errors=$((sockerr + non2xx))
-  rows+=("| $backend | $scenario | $(printf '%.0f' "$rps") | $(python3 -c "print(f'{$rps/$ceiling_rps:.2f}')") | $p50 | $p99 | $errors | ${5:-} |")
+  rows+=("| $backend | $scenario | $(printf '%.0f' "$rps") | $(ratio "$rps" "$ceiling_rps") | $p50 | $p99 | $errors | ${5:-} |")
   say "$backend / $scenario: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors"
 }
 
@@ -147,23 +149,35 @@ for backend in $backends; do
   wait "$flood" || true
   row "$backend" "status during a login flood" "$flooded" no
   flooded_rps=$(cut -d' ' -f1 <<<"$flooded")
-  fill_revocations "$backend" "$url" "${BENCH_REVOKED_ROWS:-1000000}"
+  # let the logins still queued in the server drain, then compare status before and after a big table
+  sleep 5
+  baseline=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
+  row "$backend" "status, before filling revoked_tokens" "$baseline" no
+  baseline_rps=$(cut -d' ' -f1 <<<"$baseline")
+  revoked_rows=${BENCH_REVOKED_ROWS:-1000000}
+  fill_revocations "$backend" "$url" "$revoked_rows"
   big=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
-  row "$backend" "status, 1,000,000 revoked rows" "$big" no
+  row "$backend" "status, $revoked_rows more revoked rows" "$big" no
   big_rps=$(cut -d' ' -f1 <<<"$big")
   rss=$(stop_server)
+  [ "$rss" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss
   rows+=("| $backend | server peak RSS (cost 12 run) | | | | | | $((rss / 1024)) MiB |")
 
   say "== $backend: bcrypt cost 4"
   start_server "$url" 4
-  row "$backend" "login, cost 4" "$(load login.lua /auth/login "$connections")" no
+  # a user whose stored hash has cost 4 (the cost-12 user's hash stays at 12)
+  post /auth/register '{"email":"bench4@example.com","password":"bench-password"}' >/dev/null
+  row "$backend" "login, cost 4" "$(BENCH_LOGIN_EMAIL=bench4@example.com load login.lua /auth/login "$connections")" no
   row "$backend" "register, cost 4" "$(BENCH_RUN_ID=${run_id}b load register.lua /auth/register "$connections")" no
   rss=$(stop_server)
+  [ "$rss" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss
   rows+=("| $backend | server peak RSS (cost 4 run) | | | | | | $((rss / 1024)) MiB |")
 
   one_p50=$(cut -d' ' -f2 <<<"$one_login")
   login_rps=$(cut -d' ' -f1 <<<"$login_line")
-  rows+=("| $backend | **targets** | status/ceiling $(python3 -c "print(f'{$status_rps/$ceiling_rps:.2f}')"); login/(cores÷hash) $(python3 -c "print(f'{$login_rps/($cores/($one_p50/1000)):.2f}')"); status in flood/idle $(python3 -c "print(f'{$flooded_rps/$status_rps:.2f}')"); 1M rows slowdown $(python3 -c "print(f'{(1-$big_rps/$status_rps)*100:.1f}%')") | | | | | |")
+  hash_capacity=$(python3 -c 'import sys; print(int(sys.argv[1]) / (float(sys.argv[2]) / 1000))' "$cores" "$one_p50")
+  slowdown=$(python3 -c 'import sys; print(f"{(1 - float(sys.argv[1]) / float(sys.argv[2])) * 100:.1f}%")' "$big_rps" "$baseline_rps")
+  targets+=("$backend: status ÷ ceiling $(ratio "$status_rps" "$ceiling_rps"); login ÷ (cores ÷ one hash) $(ratio "$login_rps" "$hash_capacity"); status in a login flood ÷ idle $(ratio "$flooded_rps" "$status_rps"); status slowdown with $revoked_rows revoked rows $slowdown")
   [ "$backend" = postgres ] && psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" || true
 done
 
@@ -176,6 +190,7 @@ done
   echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "Peak server RSS over the whole run: $((peak_rss_kb / 1024)) MiB."
+  printf -- '- %s\n' "${targets[@]}"
+  echo "- peak server RSS over the whole run: $((peak_rss_kb / 1024)) MiB"
 } | tee "$report"
 say "report written to $report"

@@ -55,6 +55,7 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub workers: usize,
+    pub blocking_threads_per_worker: usize,
     pub shutdown_timeout_secs: u64,
 }
 

@@ -135,6 +135,11 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
+        let blocking_threads = match settings.server.blocking_threads_per_worker {
+            0 => settings.database.pool_max_size as usize,
+            n => n,
+        };
+        server = server.worker_max_blocking_threads(blocking_threads.max(1));
         let server =
             server.listen(listener).map_err(|source| StartupError::Bind { address: address.clone(), source })?.run();
 

@@ -2,7 +2,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing_actix_web::RootSpanBuilder;
 
 /// The request's id: the client's `X-Request-Id` when it is well-formed, a new UUID otherwise.
 #[derive(Debug, Clone)]
@@ -45,7 +45,21 @@ impl RootSpanBuilder for RequestSpan {
         span
     }
 
+    /// Records the status (and the error's message, a fixed string) on the span. Only server errors
+    /// become an event of their own: a refused token is routine, and one WARN line per 401 would let any
+    /// client flood the log.
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let (status, error) = match outcome {
+            Ok(response) => (response.status(), response.response().error()),
+            Err(error) => (error.as_response_error().status_code(), Some(error)),
+        };
+        span.record("http.status_code", status.as_u16());
+        span.record("otel.status_code", if status.is_server_error() { "ERROR" } else { "OK" });
+        if let Some(error) = error {
+            span.record("exception.message", tracing::field::display(error));
+            if status.is_server_error() {
+                tracing::error!(parent: &span, status = status.as_u16(), error = %error, "request failed");
+            }
+        }
     }
 }
