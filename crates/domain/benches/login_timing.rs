@@ -2,8 +2,8 @@
 //! wrong password for a known one. This measures both at the configured cost (BENCH_BCRYPT_COST,
 //! default 12, the production default), prints their medians and the ratio, and fails outside 0.9–1.1.
 
-use auth_domain::testing::MemoryStore;
-use auth_domain::{AuthService, PasswordHasher, PasswordPolicy, SystemClock, TokenCodec, TokenSettings};
+use auth_domain::testing::memory_service;
+use auth_domain::{AuthService, SystemClock};
 use criterion::{Criterion, criterion_group};
 use secrecy::SecretString;
 use std::hint::black_box;
@@ -15,22 +15,7 @@ fn cost() -> u32 {
 }
 
 fn service() -> AuthService {
-    let store = Arc::new(MemoryStore::default());
-    let tokens = TokenCodec::new(&TokenSettings {
-        secret: SecretString::from("bench-secret-bench-secret-bench-secret"),
-        issuer: "auth-service".into(),
-        access_ttl_secs: 3600,
-        leeway_secs: 0,
-    })
-    .unwrap();
-    let service = AuthService::new(
-        store.clone(),
-        store,
-        PasswordHasher::new(cost()).unwrap(),
-        tokens,
-        PasswordPolicy::default(),
-        Arc::new(SystemClock),
-    );
+    let (service, _) = memory_service(cost(), Arc::new(SystemClock));
     service.register("known@example.com", SecretString::from("the-right-password")).unwrap();
     service
 }

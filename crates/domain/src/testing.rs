@@ -130,3 +130,23 @@ impl crate::clock::Clock for ManualClock {
         *self.0.lock().unwrap()
     }
 }
+
+/// An `AuthService` over a fresh `MemoryStore`: bcrypt at `cost`, one-hour HS256 tokens, the default
+/// password policy, time from `clock`.
+pub fn memory_service(
+    cost: u32,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+) -> (crate::AuthService, std::sync::Arc<MemoryStore>) {
+    let store = std::sync::Arc::new(MemoryStore::default());
+    let tokens = crate::TokenCodec::new(&crate::TokenSettings {
+        secret: secrecy::SecretString::from("in-memory-test-secret-0123456789abcdef"),
+        issuer: "auth-service".into(),
+        access_ttl_secs: 3600,
+        leeway_secs: 0,
+    })
+    .expect("valid token settings");
+    let hasher = crate::PasswordHasher::new(cost).expect("valid bcrypt cost");
+    let service =
+        crate::AuthService::new(store.clone(), store.clone(), hasher, tokens, crate::PasswordPolicy::default(), clock);
+    (service, store)
+}

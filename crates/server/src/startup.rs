@@ -48,16 +48,28 @@ pub fn build_components(
     let pool_settings = pool_settings(settings)?;
     run_migrations(&pool_settings)?;
     let store = Arc::new(DieselStore::new(build_pool(&pool_settings)?));
-    let tokens = TokenCodec::new(&auth_domain::TokenSettings {
+    Ok((assemble(settings, store.clone(), clock)?, store))
+}
+
+/// The use cases over an existing store (no migration, no connection made).
+pub fn assemble(
+    settings: &Settings,
+    store: Arc<DieselStore>,
+    clock: Arc<dyn Clock>,
+) -> Result<AuthService, StartupError> {
+    let tokens = TokenCodec::new(&token_settings(settings))?;
+    let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
+    let policy = PasswordPolicy { min_length: settings.password.min_length };
+    Ok(AuthService::new(store.clone(), store, hasher, tokens, policy, clock))
+}
+
+pub fn token_settings(settings: &Settings) -> auth_domain::TokenSettings {
+    auth_domain::TokenSettings {
         secret: settings.tokens.secret.clone(),
         issuer: settings.tokens.issuer.clone(),
         access_ttl_secs: settings.tokens.access_ttl_secs,
         leeway_secs: settings.tokens.leeway_secs,
-    })?;
-    let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
-    let policy = PasswordPolicy { min_length: settings.password.min_length };
-    let service = AuthService::new(store.clone(), store.clone(), hasher, tokens, policy, clock);
-    Ok((service, store))
+    }
 }
 
 pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<AuthService, StartupError> {

@@ -199,17 +199,12 @@ fn user_commands_fail_clearly() {
 fn healthcheck_reports_readiness() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/auth.db", dir.path().display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let out = run(auth_server("test", &url).env("APP__SERVER__PORT", port.to_string()).arg("healthcheck"));
     assert_eq!(out.status.code(), Some(1), "nothing listens yet");
     assert!(text(&out.stderr).contains(&port.to_string()), "{}", text(&out.stderr));
 
-    let mut server = auth_server("test", &url)
-        .env("APP__SERVER__PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = spawn_serve(&url, port, &[]);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let out = run(auth_server("test", &url).env("APP__SERVER__PORT", port.to_string()).arg("healthcheck"));
@@ -227,15 +222,10 @@ fn healthcheck_reports_readiness() {
 #[test]
 fn sigterm_lets_the_request_in_flight_finish() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = auth_server("test", &format!("sqlite://{}/auth.db", dir.path().display()))
-        .env("APP__SERVER__PORT", port.to_string())
-        // a registration at cost 14 takes about a second: long enough to be in flight
-        .env("APP__PASSWORD__BCRYPT_COST", "14")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port = free_port();
+    // a registration at cost 14 takes about a second: long enough to be in flight
+    let url = format!("sqlite://{}/auth.db", dir.path().display());
+    let mut server = spawn_serve(&url, port, &[("APP__PASSWORD__BCRYPT_COST", "14")]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while http_get(port, "/health/live").is_err() {
         assert!(Instant::now() < deadline, "the server did not start");
@@ -277,13 +267,8 @@ fn an_unknown_environment_is_refused() {
 fn serve_creates_the_sqlite_directory_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("data/auth.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = auth_server("test", &format!("sqlite://{}", db_path.display()))
-        .env("APP__SERVER__PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port = free_port();
+    let mut child = spawn_serve(&format!("sqlite://{}", db_path.display()), port, &[]);
     let deadline = Instant::now() + Duration::from_secs(20);
     let reply = loop {
         if let Ok(reply) = http_get(port, "/auth/status") {
@@ -297,6 +282,20 @@ fn serve_creates_the_sqlite_directory_and_answers() {
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
     assert!(reply.ends_with(r#"{"status":"fail","message":"Provide a valid auth token."}"#), "{reply}");
     assert!(db_path.exists());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `auth-server serve` in the test environment on `port`, output discarded.
+fn spawn_serve(database_url: &str, port: u16, extra: &[(&str, &str)]) -> std::process::Child {
+    let mut command = auth_server("test", database_url);
+    command.env("APP__SERVER__PORT", port.to_string()).stdout(Stdio::null()).stderr(Stdio::null());
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    command.spawn().unwrap()
 }
 
 /// A bare HTTP/1.1 GET, enough to see that the binary serves.

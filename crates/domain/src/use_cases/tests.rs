@@ -1,4 +1,4 @@
-use crate::testing::{ManualClock, MemoryStore};
+use crate::testing::{ManualClock, MemoryStore, memory_service};
 use crate::*;
 use chrono::{TimeDelta, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,23 +12,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()));
-    let tokens = TokenCodec::new(&TokenSettings {
-        secret: SecretString::from("use-case-test-secret-0123456789abcdef"),
-        issuer: "auth-service".into(),
-        access_ttl_secs: 3600,
-        leeway_secs: 0,
-    })
-    .unwrap();
-    let service = AuthService::new(
-        store.clone(),
-        store.clone(),
-        PasswordHasher::new(4).unwrap(),
-        tokens,
-        PasswordPolicy::default(),
-        clock.clone(),
-    );
+    let (service, store) = memory_service(4, clock.clone());
     Fixture { service, store, clock }
 }
 

@@ -1,4 +1,4 @@
-use super::request_span::RequestId;
+use super::request_span::{MatchedRoute, RequestId};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -14,8 +14,12 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = request.method().to_string();
-    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let request_id = request.extensions().get::<RequestId>().cloned();
+    // Put there by `RequestSpan`; nothing else reads them.
+    let (request_id, route) = {
+        let mut extensions = request.extensions_mut();
+        let route = extensions.remove::<MatchedRoute>().map_or_else(|| "unmatched".to_owned(), |r| r.0);
+        (extensions.remove::<RequestId>(), route)
+    };
     let mut response = next.call(request).await?;
 
     let status = response.status().as_u16();

@@ -8,6 +8,10 @@ use tracing_actix_web::RootSpanBuilder;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The matched route pattern (or "unmatched"), worked out once per request for the span and the metrics.
+#[derive(Debug, Clone)]
+pub struct MatchedRoute(pub String);
+
 impl RequestId {
     pub const HEADER: &'static str = "x-request-id";
 
@@ -41,7 +45,9 @@ impl RootSpanBuilder for RequestSpan {
             exception.message = tracing::field::Empty,
             exception.details = tracing::field::Empty,
         );
-        request.extensions_mut().insert(id);
+        let mut extensions = request.extensions_mut();
+        extensions.insert(id);
+        extensions.insert(MatchedRoute(route));
         span
     }
 

@@ -1,7 +1,9 @@
-use crate::helpers::{EMAIL, PASSWORD, TestApp, test_settings};
+use crate::helpers::{EMAIL, PASSWORD, TestApp, test_settings_with};
 use actix_web::test::TestRequest;
-use auth_domain::{AuthService, PasswordHasher, PasswordPolicy, SystemClock, TokenCodec};
-use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool};
+use auth_domain::SystemClock;
+use auth_persistence::{DieselStore, build_pool};
+use auth_server::assemble;
+use auth_server::startup::pool_settings;
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,34 +34,14 @@ on_both_backends!(async an_unknown_path_is_a_json_404, a_wrong_method_is_a_json_
 
 /// A service whose PostgreSQL cannot be reached: port 1 on loopback refuses every connection.
 fn unreachable_database_app() -> TestApp {
-    let db = TestDatabase::sqlite();
-    let settings = test_settings("postgres://auth@127.0.0.1:1/auth");
-    let pool = build_pool(&PoolSettings {
-        url: DatabaseUrl::parse("postgres://auth@127.0.0.1:1/auth").unwrap(),
-        max_size: 2,
-        acquire_timeout: Duration::from_millis(300),
-        sqlite_busy_timeout_ms: 1000,
-        statement_timeout_ms: 1000,
-    })
-    .unwrap();
-    let store = Arc::new(DieselStore::new(pool));
-    let store_for_probe = store.clone();
-    let tokens = TokenCodec::new(&auth_domain::TokenSettings {
-        secret: "test-only-secret-test-only-secret-0123456789".to_owned().into(),
-        issuer: "auth-service".into(),
-        access_ttl_secs: 3600,
-        leeway_secs: 0,
-    })
-    .unwrap();
-    let service = AuthService::new(
-        store.clone(),
-        store,
-        PasswordHasher::new(4).unwrap(),
-        tokens,
-        PasswordPolicy::default(),
-        Arc::new(SystemClock),
-    );
-    TestApp::with_service(db, settings, service, store_for_probe)
+    let settings = test_settings_with(&[
+        ("APP__DATABASE__URL", "postgres://auth@127.0.0.1:1/auth"),
+        ("APP__DATABASE__POOL_MAX_SIZE", "2"),
+        ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "300"),
+    ]);
+    let store = Arc::new(DieselStore::new(build_pool(&pool_settings(&settings).unwrap()).unwrap()));
+    let service = assemble(&settings, store.clone(), Arc::new(SystemClock)).unwrap();
+    TestApp::with_service(TestDatabase::sqlite(), settings, service, store)
 }
 
 #[actix_web::test]

@@ -179,9 +179,7 @@ impl TestApp {
     fn codec_with_secret(&self, secret: &str) -> TokenCodec {
         TokenCodec::new(&auth_domain::TokenSettings {
             secret: secret.to_owned().into(),
-            issuer: self.settings.tokens.issuer.clone(),
-            access_ttl_secs: self.settings.tokens.access_ttl_secs,
-            leeway_secs: 0,
+            ..auth_server::token_settings(&self.settings)
         })
         .unwrap()
     }
