@@ -75,9 +75,16 @@ pub enum NotReady {
     Unavailable(String),
     #[error("{0} database migration(s) are pending")]
     PendingMigrations(usize),
+    /// A write could not be committed: a full disk, a read-only file or mount, a read-only replica.
+    #[error("the database cannot be written: {0}")]
+    NotWritable(String),
+    /// The SQLite file at the configured path is gone, or is another file than the one the service has
+    /// open: what is written now would be lost at the next start.
+    #[error("the database file {0} was removed or replaced while the service runs")]
+    FileReplaced(String),
 }
 
-/// Whether storage can serve requests: reachable, with its schema up to date.
+/// Whether storage can serve requests: reachable, writable, with its schema up to date.
 pub trait Readiness: Send + Sync {
     fn check_ready(&self) -> Result<(), NotReady>;
 }

@@ -16,11 +16,23 @@ pub enum DbConnection {
 #[derive(Debug)]
 pub struct SchemeManager {
     url: DatabaseUrl,
+    /// Whether a missing SQLite file may be created: only by migrations, never by the pool.
+    create: bool,
 }
 
 impl SchemeManager {
+    /// A manager for pooled connections: a missing SQLite file is an error, not a new empty database.
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self { url, create: false }
+    }
+
+    /// A manager that creates the SQLite file if it does not exist (for migrations).
+    pub fn creating(url: DatabaseUrl) -> Self {
+        Self { url, create: true }
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 }
 
@@ -29,12 +41,16 @@ impl ManageConnection for SchemeManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        let target = self.url.connection_string();
+        let target = self.url.connection_string(self.create);
         let connection = match self.url.backend() {
-            Backend::Postgres => diesel::PgConnection::establish(target).map(DbConnection::Pg),
-            Backend::Sqlite => diesel::SqliteConnection::establish(target).map(DbConnection::Sqlite),
+            Backend::Postgres => diesel::PgConnection::establish(&target).map(DbConnection::Pg),
+            Backend::Sqlite => diesel::SqliteConnection::establish(&target).map(DbConnection::Sqlite),
         };
-        connection.map_err(diesel::r2d2::Error::ConnectionError)
+        // The driver's message may quote parts of the URL (a host name, a password it misread): it goes
+        // to the log, so the password is taken out here, on the one path every connection error takes.
+        connection.map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(self.url.redact(&e.to_string())))
+        })
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
@@ -45,6 +61,9 @@ impl ManageConnection for SchemeManager {
         conn.is_broken()
     }
 }
+
+/// How a connection refused for a read-only SQLite file is described (readiness looks for it).
+pub(crate) const NOT_WRITABLE: &str = "the SQLite database file cannot be written";
 
 /// Session settings applied to every new pooled connection.
 #[derive(Debug, Clone, Copy)]
@@ -58,8 +77,13 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSetup {
         let sql = match conn {
             // WAL lets readers run beside the one writer; foreign keys are off by default in SQLite;
             // the busy timeout makes concurrent writers wait instead of failing at once.
+            // SQLite opens a file it may not write (permissions, `chattr +i`, a read-only mount) read-only
+            // without a word, and such a connection would stay in the pool after the file is writable
+            // again. One write, rolled back, refuses it here (taking the lock alone is not refused in WAL
+            // mode); the pool tries again later.
             DbConnection::Sqlite(_) => format!(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 BEGIN IMMEDIATE; PRAGMA user_version = 0; ROLLBACK;",
                 self.sqlite_busy_timeout_ms
             ),
             DbConnection::Pg(_) => {
@@ -67,6 +91,11 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSetup {
             }
         };
         // batch_execute, not sql_query: SQLite's sql_query runs only the first statement.
-        conn.batch_execute(&sql).map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(&sql).map_err(|e| match conn {
+            DbConnection::Sqlite(_) if e.to_string().contains("readonly") => diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection(format!("{NOT_WRITABLE}: {e}")),
+            ),
+            _ => diesel::r2d2::Error::QueryError(e),
+        })
     }
 }

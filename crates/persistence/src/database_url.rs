@@ -20,15 +20,27 @@ pub enum DatabaseUrlError {
     UnknownScheme { scheme: String },
     #[error("database.url sqlite:// needs a file path, e.g. sqlite://data/auth.db")]
     MissingSqlitePath,
+    #[error("database.url sqlite:// takes a plain file path, without '?' or '#'")]
+    SqliteQuery,
+    #[error("database.url has an unescaped '@' in its user name or password: write it as %40")]
+    UnescapedAt,
 }
 
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Result<Self, DatabaseUrlError> {
         let backend = if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            // libpq splits the user info at the first '@' and would take the rest of the password for a
+            // host name, then print it in its error.
+            if authority(raw).is_some_and(|(userinfo, _)| userinfo.contains('@')) {
+                return Err(DatabaseUrlError::UnescapedAt);
+            }
             Backend::Postgres
         } else if let Some(path) = raw.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err(DatabaseUrlError::MissingSqlitePath);
+            }
+            if path.contains(['?', '#']) {
+                return Err(DatabaseUrlError::SqliteQuery);
             }
             Backend::Sqlite
         } else {
@@ -42,38 +54,100 @@ impl DatabaseUrl {
         self.backend
     }
 
-    /// What the driver is given: the whole URL for PostgreSQL, the file path for SQLite.
-    pub(crate) fn connection_string(&self) -> &str {
+    /// What the driver is given: the whole URL for PostgreSQL. For SQLite, a URI that opens the file
+    /// read-write and never creates it (`mode=rw`): a database file deleted while the service runs is
+    /// then an error on the next connection, not a new empty database. `create` is for migrations.
+    pub(crate) fn connection_string(&self, create: bool) -> String {
         match self.backend {
-            Backend::Postgres => &self.raw,
-            Backend::Sqlite => self.raw.strip_prefix("sqlite://").unwrap_or(&self.raw),
+            Backend::Postgres => self.raw.clone(),
+            Backend::Sqlite => {
+                let path = self.raw.strip_prefix("sqlite://").unwrap_or(&self.raw);
+                let mode = if create { "rwc" } else { "rw" };
+                format!("file:{}?mode={mode}", path.replace('%', "%25"))
+            }
         }
     }
 
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         match self.backend {
-            Backend::Sqlite => {
-                let path = self.connection_string();
-                let path = path.split_once('?').map_or(path, |(p, _)| p);
-                Some(Path::new(path).to_path_buf())
-            }
+            Backend::Sqlite => Some(Path::new(self.raw.strip_prefix("sqlite://").unwrap_or(&self.raw)).to_path_buf()),
             Backend::Postgres => None,
         }
     }
 
+    /// The password, as written in the URL and percent-decoded, where it has one.
+    fn passwords(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        if let Some((userinfo, _)) = authority(&self.raw)
+            && let Some((_, password)) = userinfo.split_once(':')
+        {
+            found.push(password.to_owned());
+        }
+        if let Some((_, query)) = self.raw.split_once('?') {
+            found.extend(
+                query.split('&').filter_map(|pair| pair.strip_prefix("password=")).map(str::to_owned),
+            );
+        }
+        let decoded: Vec<String> = found.iter().map(|p| percent_decode(p)).collect();
+        found.extend(decoded);
+        found.retain(|p| !p.is_empty());
+        // longest first, so that a password containing another is replaced whole
+        found.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        found
+    }
+
+    /// `text` (a driver's error, say) with every form of the URL's password replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        self.passwords().iter().fold(text.to_owned(), |text, password| text.replace(password.as_str(), "***"))
+    }
+
     fn redacted(&self) -> String {
-        // postgres://user:password@host/db -> postgres://user:***@host/db
-        let Some((scheme, rest)) = self.raw.split_once("://") else {
-            return self.raw.clone();
-        };
-        match rest.split_once('@') {
-            Some((userinfo, host)) if userinfo.contains(':') => {
+        // postgres://user:password@host/db -> postgres://user:***@host/db; ?password=x -> ?password=***
+        let mut shown = match (self.raw.split_once("://"), authority(&self.raw)) {
+            (Some((scheme, _)), Some((userinfo, rest))) if userinfo.contains(':') => {
                 let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-                format!("{scheme}://{user}:***@{host}")
+                format!("{scheme}://{user}:***@{rest}")
             }
             _ => self.raw.clone(),
+        };
+        if let Some((base, query)) = shown.clone().split_once('?') {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| if pair.starts_with("password=") { "password=***".to_owned() } else { pair.to_owned() })
+                .collect();
+            shown = format!("{base}?{}", query.join("&"));
+        }
+        shown
+    }
+}
+
+/// The user info and what follows it, split at the last '@' before the path: `user:pw@host/db` gives
+/// (`user:pw`, `host/db`).
+fn authority(raw: &str) -> Option<(&str, &str)> {
+    let (_, rest) = raw.split_once("://")?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let at = rest[..end].rfind('@')?;
+    Some((&rest[..at], &rest[at + 1..]))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl fmt::Display for DatabaseUrl {
@@ -98,7 +172,12 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(), Backend::Postgres);
         let sqlite = DatabaseUrl::parse("sqlite://data/auth.db").unwrap();
         assert_eq!(sqlite.backend(), Backend::Sqlite);
-        assert_eq!(sqlite.connection_string(), "data/auth.db");
+        assert_eq!(sqlite.connection_string(false), "file:data/auth.db?mode=rw");
+        assert_eq!(sqlite.connection_string(true), "file:data/auth.db?mode=rwc");
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://100%/a.db").unwrap().connection_string(false),
+            "file:100%25/a.db?mode=rw"
+        );
         assert_eq!(sqlite.sqlite_path().unwrap(), PathBuf::from("data/auth.db"));
         assert_eq!(
             DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap().sqlite_path().unwrap(),
@@ -117,6 +196,27 @@ mod tests {
             DatabaseUrlError::UnknownScheme { scheme: "".into() }
         );
         assert_eq!(DatabaseUrl::parse("sqlite://").unwrap_err(), DatabaseUrlError::MissingSqlitePath);
+        assert_eq!(DatabaseUrl::parse("sqlite://a.db?mode=ro").unwrap_err(), DatabaseUrlError::SqliteQuery);
+        assert_eq!(
+            DatabaseUrl::parse("postgres://app:pa@ss@word@127.0.0.1/auth").unwrap_err(),
+            DatabaseUrlError::UnescapedAt
+        );
+        // an '@' after the host (in the path or query) is not in the user info
+        assert!(DatabaseUrl::parse("postgres://app@db/auth?application_name=a@b").is_ok());
+    }
+
+    #[test]
+    fn redacts_the_password_from_any_text() {
+        let url = DatabaseUrl::parse("postgres://app:p%40ss%2Fw0rd@db:5432/auth").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/auth");
+        assert_eq!(
+            url.redact("FATAL: password authentication failed (p@ss/w0rd, p%40ss%2Fw0rd)"),
+            "FATAL: password authentication failed (***, ***)"
+        );
+        let query = DatabaseUrl::parse("postgres://app@db/auth?sslmode=disable&password=hunter22").unwrap();
+        assert_eq!(query.to_string(), "postgres://app@db/auth?sslmode=disable&password=***");
+        assert!(!format!("{query:?}").contains("hunter22"));
+        assert_eq!(query.redact("bad password hunter22"), "bad password ***");
     }
 
     #[test]

@@ -10,10 +10,11 @@ mod outage;
 mod pool;
 mod rows;
 mod schema;
+mod sqlite_file;
 mod store;
 
 pub use connection::DbConnection;
 pub use database_url::{Backend, DatabaseUrl, DatabaseUrlError};
 pub use migrations::{MigrationError, run_migrations};
-pub use pool::{DbPool, PoolError, PoolSettings, build_pool};
+pub use pool::{DbPool, PoolError, PoolSettings};
 pub use store::DieselStore;

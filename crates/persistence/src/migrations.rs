@@ -18,7 +18,7 @@ pub struct MigrationError(String);
 /// returns the versions it applied.
 pub fn run_migrations(settings: &PoolSettings) -> Result<Vec<String>, MigrationError> {
     crate::pool::ensure_sqlite_directory(&settings.url).map_err(|e| MigrationError(e.to_string()))?;
-    let manager = crate::connection::SchemeManager::new(settings.url.clone());
+    let manager = crate::connection::SchemeManager::creating(settings.url.clone());
     let mut conn = manager.connect().map_err(|e| MigrationError(e.to_string()))?;
     let setup = crate::connection::SessionSetup { statement_timeout_ms: 0, ..settings.session_setup() };
     setup.on_acquire(&mut conn).map_err(|e| MigrationError(e.to_string()))?;

@@ -12,9 +12,9 @@ pub struct OutageLog {
 impl OutageLog {
     pub fn connection_failed(&self, error: &dyn Display) {
         if self.down.swap(true, Ordering::SeqCst) {
-            tracing::debug!(%error, "database still unreachable");
+            tracing::debug!(%error, "database still unavailable");
         } else {
-            tracing::error!(%error, "database unreachable; requests get 503 until it is back");
+            tracing::error!(%error, "database unavailable; requests get 503 until it is back");
         }
     }
 

@@ -35,7 +35,7 @@ pub enum PoolError {
 
 /// Builds the pool without waiting for a connection: the service starts and answers 503 until the
 /// database is reachable, and recovers by itself when it comes back.
-pub fn build_pool(settings: &PoolSettings) -> Result<DbPool, PoolError> {
+pub(crate) fn build_pool(settings: &PoolSettings) -> Result<DbPool, PoolError> {
     if settings.max_size == 0 {
         return Err(PoolError::EmptyPool);
     }

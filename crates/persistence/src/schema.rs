@@ -22,3 +22,10 @@ diesel::table! {
 
 diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens);
+
+diesel::table! {
+    readiness_probe (id) {
+        id -> BigInt,
+        checked_at -> Timestamp,
+    }
+}

@@ -1,8 +1,9 @@
 use crate::connection::SchemeManager;
 use crate::error::{checkout, is_foreign_key_violation, is_unique_violation, query_failed};
-use crate::pool::DbPool;
+use crate::pool::{DbPool, PoolError, PoolSettings, build_pool};
 use crate::rows::{NewRevokedTokenRow, NewUserRow, UserRow};
-use crate::schema::{revoked_tokens, users};
+use crate::schema::{readiness_probe, revoked_tokens, users};
+use crate::sqlite_file::SqliteFile;
 use auth_domain::{
     Email, InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome, StoreError,
     TokenId, User, UserCredentials, UserId, UserStore,
@@ -13,14 +14,23 @@ use diesel::prelude::*;
 use r2d2::PooledConnection;
 
 /// The domain's stores over one r2d2 pool. Every method is a single statement.
+///
+/// Writes that return rows are read to their end (`load`, never `get_result`): on SQLite the
+/// statement's implicit commit happens when it finishes, and `get_result` stops after the first row,
+/// so a failed commit (a full disk, a file that cannot be written) would be lost and the row reported
+/// as stored when it was not.
 #[derive(Clone)]
 pub struct DieselStore {
     pool: DbPool,
+    /// The SQLite file this store was opened on, to notice it being deleted or replaced.
+    sqlite_file: Option<SqliteFile>,
 }
 
 impl DieselStore {
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    /// A store over a new pool (see `build_pool`: no connection is made yet).
+    pub fn open(settings: &PoolSettings) -> Result<Self, PoolError> {
+        let pool = build_pool(settings)?;
+        Ok(Self { pool, sqlite_file: settings.url.sqlite_path().map(SqliteFile::new) })
     }
 
     pub fn pool(&self) -> &DbPool {
@@ -46,9 +56,10 @@ impl UserStore for DieselStore {
             registered_on: new_user.registered_on.naive_utc(),
             admin: new_user.admin,
         };
-        let inserted = diesel::insert_into(users::table).values(&row).get_result::<UserRow>(&mut self.conn()?);
-        match inserted {
-            Ok(row) => Ok(row.into_user()?),
+        let inserted = diesel::insert_into(users::table).values(&row).load::<UserRow>(&mut self.conn()?);
+        match inserted.map(|rows| rows.into_iter().next()) {
+            Ok(Some(row)) => Ok(row.into_user()?),
+            Ok(None) => Err(StoreError::Query("the insert returned no row".into()).into()),
             Err(e) if is_unique_violation(&e) => Err(InsertUserError::EmailTaken),
             Err(e) => Err(query_failed(e).into()),
         }
@@ -80,9 +91,10 @@ impl UserStore for DieselStore {
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
         diesel::update(users::table.filter(users::email.eq(email.as_str())))
             .set(users::admin.eq(admin))
-            .get_result::<UserRow>(&mut self.conn()?)
-            .optional()
+            .load::<UserRow>(&mut self.conn()?)
             .map_err(query_failed)?
+            .into_iter()
+            .next()
             .map(UserRow::into_user)
             .transpose()
     }
@@ -96,13 +108,27 @@ impl UserStore for DieselStore {
 }
 
 impl Readiness for DieselStore {
+    /// Reachable, migrated, the SQLite file still the one opened, and a write commits.
     fn check_ready(&self) -> Result<(), NotReady> {
-        let mut conn = self.pool.get().map_err(|e| NotReady::Unavailable(e.to_string()))?;
-        match crate::migrations::pending_migrations(&mut conn) {
-            Ok(0) => Ok(()),
-            Ok(pending) => Err(NotReady::PendingMigrations(pending)),
-            Err(e) => Err(NotReady::Unavailable(e)),
+        if let Some(file) = &self.sqlite_file {
+            file.check()?;
         }
+        let mut conn = self.pool.get().map_err(|e| match e.to_string() {
+            cause if cause.contains(crate::connection::NOT_WRITABLE) => NotReady::NotWritable(cause),
+            cause => NotReady::Unavailable(cause),
+        })?;
+        match crate::migrations::pending_migrations(&mut conn) {
+            Ok(0) => {}
+            Ok(pending) => return Err(NotReady::PendingMigrations(pending)),
+            Err(e) => return Err(NotReady::Unavailable(e)),
+        }
+        // Only a committed write shows that writes can be stored (a full disk or a read-only file
+        // lets every read through).
+        diesel::update(readiness_probe::table.filter(readiness_probe::id.eq(1)))
+            .set(readiness_probe::checked_at.eq(Utc::now().naive_utc()))
+            .execute(&mut conn)
+            .map_err(|e| NotReady::NotWritable(e.to_string()))?;
+        Ok(())
     }
 }
 

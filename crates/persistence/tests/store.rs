@@ -2,7 +2,7 @@ use auth_domain::{
     Email, InsertUserError, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome, StoreError, TokenId,
     UserId, UserStore,
 };
-use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
+use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use std::sync::{Arc, Barrier};
@@ -21,7 +21,7 @@ fn settings(url: &str) -> PoolSettings {
 fn store(db: &TestDatabase) -> DieselStore {
     let settings = settings(db.url());
     run_migrations(&settings).unwrap();
-    DieselStore::new(build_pool(&settings).unwrap())
+    DieselStore::open(&settings).unwrap()
 }
 
 fn t0() -> DateTime<Utc> {
@@ -47,7 +47,7 @@ fn migrations_apply_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let settings = settings(db.url());
     let first = run_migrations(&settings).unwrap();
-    assert_eq!(first, vec!["20261129000001".to_owned(), "20261129000002".to_owned()]);
+    assert_eq!(first, vec!["20261129000001".to_owned(), "20261129000002".to_owned(), "20261130000001".to_owned()]);
     assert!(run_migrations(&settings).unwrap().is_empty());
     assert!(db.users().is_empty());
     assert!(db.revocations().is_empty());
@@ -207,8 +207,8 @@ fn readiness_reports_pending_migrations(backend: Backend) {
     use auth_domain::{NotReady, Readiness};
     let db = TestDatabase::new(backend);
     let settings = settings(db.url());
-    let store = DieselStore::new(build_pool(&settings).unwrap());
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(2)));
+    let store = DieselStore::open(&settings).unwrap();
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(3)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -246,7 +246,7 @@ fn both_migration_folders_define_the_same_tables() {
         }
         .to_owned()
     };
-    for table in ["users", "revoked_tokens"] {
+    for table in ["users", "revoked_tokens", "readiness_probe"] {
         let on = |db: &TestDatabase| -> Vec<(String, String)> {
             db.columns(table).into_iter().map(|(name, kind)| (name, normalise(&kind))).collect()
         };
@@ -261,7 +261,7 @@ fn an_unreachable_database_is_unavailable_within_the_acquire_timeout() {
     // Port 1 on loopback: nothing listens there, so every connection attempt is refused.
     let settings =
         PoolSettings { acquire_timeout: Duration::from_millis(300), ..settings("postgres://auth@127.0.0.1:1/auth") };
-    let store = DieselStore::new(build_pool(&settings).unwrap());
+    let store = DieselStore::open(&settings).unwrap();
     let started = Instant::now();
     let err = store.find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap()).unwrap_err();
     assert!(matches!(auth_domain::Readiness::check_ready(&store), Err(auth_domain::NotReady::Unavailable(_))));

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use auth_api::{HashLimiter, MetricsSource};
 use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, Readiness, SystemClock, TokenCodec};
-use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, build_pool, run_migrations};
+use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ pub fn build_components(
 ) -> Result<(AuthService, Arc<DieselStore>), StartupError> {
     let pool_settings = pool_settings(settings)?;
     run_migrations(&pool_settings)?;
-    let store = Arc::new(DieselStore::new(build_pool(&pool_settings)?));
+    let store = Arc::new(DieselStore::open(&pool_settings)?);
     Ok((assemble(settings, store.clone(), clock)?, store))
 }
 

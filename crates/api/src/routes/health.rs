@@ -16,7 +16,7 @@ pub async fn live() -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, description = "Ready", body = crate::error::FailBody),
-        (status = 503, description = "Database unreachable or migrations pending", body = crate::error::FailBody),
+        (status = 503, description = "Database unreachable, not writable, replaced, or migrations pending", body = crate::error::FailBody),
     )
 )]
 pub async fn ready(probe: web::Data<dyn Readiness>) -> HttpResponse {
@@ -29,6 +29,14 @@ pub async fn ready(probe: web::Data<dyn Readiness>) -> HttpResponse {
             "Not ready: the database is unreachable.".to_owned()
         }
         Ok(Err(pending @ NotReady::PendingMigrations(_))) => format!("Not ready: {pending}."),
+        Ok(Err(NotReady::NotWritable(cause))) => {
+            tracing::error!(%cause, "not ready: the database cannot be written");
+            "Not ready: the database cannot be written.".to_owned()
+        }
+        Ok(Err(replaced @ NotReady::FileReplaced(_))) => {
+            tracing::error!(error = %replaced, "not ready");
+            "Not ready: the database file was removed or replaced.".to_owned()
+        }
         Err(_) => "Not ready.".to_owned(),
     };
     HttpResponse::ServiceUnavailable().json(FailBody { status: "fail", message: &message })

@@ -1,7 +1,7 @@
 use crate::helpers::{EMAIL, PASSWORD, TestApp, test_settings_with};
 use actix_web::test::TestRequest;
 use auth_domain::SystemClock;
-use auth_persistence::{DieselStore, build_pool};
+use auth_persistence::DieselStore;
 use auth_server::assemble;
 use auth_server::startup::pool_settings;
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -39,7 +39,7 @@ fn unreachable_database_app() -> TestApp {
         ("APP__DATABASE__POOL_MAX_SIZE", "2"),
         ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "300"),
     ]);
-    let store = Arc::new(DieselStore::new(build_pool(&pool_settings(&settings).unwrap()).unwrap()));
+    let store = Arc::new(DieselStore::open(&pool_settings(&settings).unwrap()).unwrap());
     let service = assemble(&settings, store.clone(), Arc::new(SystemClock)).unwrap();
     TestApp::with_service(TestDatabase::sqlite(), settings, service, store)
 }
