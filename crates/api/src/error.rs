@@ -32,6 +32,11 @@ pub enum ApiError {
     NotFound,
     #[error("Method not allowed.")]
     MethodNotAllowed,
+    #[error("Request body was not received in time.")]
+    RequestTimeout,
+    /// The client closed the connection before its request was served; nobody reads this answer.
+    #[error("Client closed the connection.")]
+    ClientGone,
     #[error("Service temporarily unavailable. Please try again.")]
     Unavailable,
     #[error("Internal server error.")]
@@ -61,6 +66,9 @@ impl ResponseError for ApiError {
                 StatusCode::UNAUTHORIZED
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            // nginx's "client closed request": it appears only in logs and metrics.
+            Self::ClientGone => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,6 +90,10 @@ impl ResponseError for ApiError {
         if *self == Self::Unavailable {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
+        if *self == Self::RequestTimeout {
+            // The rest of the body may still be on its way: this connection cannot carry another request.
+            response.insert_header((header::CONNECTION, HeaderValue::from_static("close")));
+        }
         response.json(FailBody { status: "fail", message: &message })
     }
 }
@@ -91,6 +103,7 @@ impl From<TokenError> for ApiError {
         match e {
             TokenError::Expired => Self::TokenExpired,
             TokenError::Invalid => Self::TokenInvalid,
+            TokenError::IssueFailed => internal(&e),
         }
     }
 }

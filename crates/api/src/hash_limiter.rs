@@ -1,4 +1,5 @@
 use crate::blocking::run_blocking;
+use crate::client::Client;
 use crate::error::ApiError;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -13,6 +14,9 @@ pub struct HashLimiter {
 }
 
 impl HashLimiter {
+    /// 0 means one per core; more than this many bcrypt runs at once only share the same cores.
+    pub const MAX_CONCURRENT: std::ops::RangeInclusive<usize> = 0..=1024;
+
     /// `max` of 0 means one per available core.
     pub fn new(max: usize) -> Self {
         let max = if max == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { max };
@@ -23,16 +27,34 @@ impl HashLimiter {
         self.max
     }
 
-    /// Waits for a permit, then runs the use case on the blocking pool.
-    pub async fn run<T, E>(&self, use_case: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+    /// Waits for a permit, then runs the use case on the blocking pool, unless the client has gone:
+    /// it is asked before waiting and again once the permit is had. (A request waiting here is also
+    /// dropped as soon as the server sees its client close.) The permit goes with the use case to
+    /// the blocking thread, so it is held until the hash is done even if the request is dropped.
+    pub async fn run<T, E>(
+        &self,
+        client: Client,
+        use_case: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
     where
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
+        if client.is_gone() {
+            return Err(ApiError::ClientGone);
+        }
         let queued = std::time::Instant::now();
-        let _permit = self.permits.acquire().await.map_err(|_| ApiError::Internal)?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| ApiError::Internal)?;
         metrics::histogram!("auth_hash_queue_wait_seconds").record(queued.elapsed().as_secs_f64());
-        run_blocking(use_case).await
+        if client.is_gone() {
+            return Err(ApiError::ClientGone);
+        }
+        run_blocking(move || {
+            let _permit = permit;
+            metrics::counter!("auth_password_hash_runs_total").increment(1);
+            use_case()
+        })
+        .await
     }
 }
 
@@ -49,7 +71,7 @@ mod tests {
         let peak = Arc::new(AtomicUsize::new(0));
         let runs = (0..8).map(|_| {
             let (in_flight, peak) = (in_flight.clone(), peak.clone());
-            limiter.run(move || {
+            limiter.run(Client::default(), move || {
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 // hold the permit long enough for the others to pile up behind it

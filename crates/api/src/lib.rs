@@ -2,6 +2,7 @@
 //! status codes) served by actix-web over the domain's use cases.
 
 mod blocking;
+mod client;
 mod error;
 mod extract;
 mod hash_limiter;
@@ -9,6 +10,7 @@ mod observe;
 mod openapi;
 mod routes;
 
+pub use client::{BodyTimeout, Client, ClientSocket};
 pub use error::ApiError;
 pub use extract::{AuthHeaderError, BearerToken, Credentials, parse_authorization};
 pub use hash_limiter::HashLimiter;

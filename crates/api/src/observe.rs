@@ -13,6 +13,7 @@ pub(crate) fn outcome<T>(result: &Result<T, ApiError>, success: &'static str) ->
         Err(ApiError::TokenRevoked) => "revoked",
         Err(ApiError::TokenInvalid | ApiError::MalformedBearer | ApiError::MissingToken { .. }) => "invalid",
         Err(ApiError::Unavailable | ApiError::Internal) => "error",
+        Err(ApiError::ClientGone) => "client_gone",
         Err(_) => "rejected",
     }
 }

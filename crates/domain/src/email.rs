@@ -1,4 +1,20 @@
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use unicode_security::{GeneralSecurityProfile, MixedScript};
+
+/// Printable ASCII, or a character Unicode allows in identifiers (UTS #39 General Security Profile):
+/// that leaves out controls and format characters (zero-width space and joiner, BOM, soft hyphen,
+/// direction overrides) and compatibility forms such as fullwidth letters.
+fn allowed_char(c: char) -> bool {
+    c.is_ascii_graphic() || (!c.is_ascii() && c.identifier_allowed())
+}
+
+/// `i` followed by a combining dot displays like `i`; every Latin letter that needs a mark has a
+/// precomposed form, which NFC has already chosen.
+fn has_combining_mark_after_ascii(text: &str) -> bool {
+    text.chars().zip(text.chars().skip(1)).any(|(before, c)| before.is_ascii() && is_combining_mark(c))
+}
 
 /// An email address that passed the registration rules, trimmed and lower-cased so that
 /// comparisons (and the database's unique index) ignore letter case.
@@ -28,17 +44,23 @@ impl Email {
         if trimmed.chars().count() > Self::MAX_LEN {
             return Err(EmailError::TooLong);
         }
-        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // One form for each text (NFC), so that two spellings of one address are one account.
+        let normalised: String = trimmed.nfc().collect();
+        if !normalised.chars().all(allowed_char) || has_combining_mark_after_ascii(&normalised) {
             return Err(EmailError::Invalid);
         }
-        let (local, domain) = trimmed.split_once('@').ok_or(EmailError::Invalid)?;
+        let (local, domain) = normalised.split_once('@').ok_or(EmailError::Invalid)?;
+        // `vіctim` with a Cyrillic `і` displays as `victim`: each part must be in one script.
+        if !local.is_single_script() || !domain.split('.').all(|label| label.is_single_script()) {
+            return Err(EmailError::Invalid);
+        }
         let domain_ok = !domain.contains('@')
             && domain.contains('.')
             && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
         if local.is_empty() || local.len() > Self::MAX_LOCAL_LEN || !domain_ok {
             return Err(EmailError::Invalid);
         }
-        Ok(Self(trimmed.to_lowercase()))
+        Ok(Self(normalised.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,6 +116,32 @@ mod tests {
         ] {
             assert_eq!(Email::parse(raw), Err(EmailError::Invalid), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn rejects_look_alikes_of_an_ascii_address() {
+        for raw in [
+            "vic\u{200B}tim@example.com", // zero-width space
+            "vic\u{200D}tim@example.com", // zero-width joiner
+            "\u{FEFF}victim@example.com", // byte order mark
+            "vic\u{AD}tim@example.com",   // soft hyphen
+            "\u{202E}moc.elpmaxe@mitciv", // right-to-left override
+            "v\u{456}ctim@example.com",   // Cyrillic i
+            "victim@ex\u{430}mple.com",   // Cyrillic a in the domain
+            "\u{FF56}ictim@example.com",  // fullwidth v
+            "vi\u{307}ctim@example.com",  // i with a combining dot above
+            "victim@example.com\u{7F}",   // DEL
+        ] {
+            assert_eq!(Email::parse(raw), Err(EmailError::Invalid), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn accepts_single_script_non_ascii_parts_in_nfc() {
+        assert_eq!(Email::parse("почта@пример.рф").unwrap().as_str(), "почта@пример.рф");
+        assert_eq!(Email::parse("José@example.com").unwrap().as_str(), "josé@example.com");
+        // the decomposed spelling is the same account as the composed one
+        assert_eq!(Email::parse("Jose\u{301}@example.com").unwrap(), Email::parse("José@example.com").unwrap());
     }
 
     #[test]

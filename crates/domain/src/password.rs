@@ -27,20 +27,28 @@ pub enum PasswordError {
 pub struct Password(SecretString);
 
 impl Password {
+    /// Normalises to NFC first: `é` typed as one character or as `e` plus an accent is one password.
     pub fn new(raw: SecretString, policy: &PasswordPolicy) -> Result<Self, PasswordError> {
-        let value = raw.expose_secret();
-        if value.len() > MAX_PASSWORD_BYTES {
+        let value = normalised(&raw);
+        let text = value.expose_secret();
+        if text.len() > MAX_PASSWORD_BYTES {
             return Err(PasswordError::TooLong);
         }
-        if value.chars().count() < policy.min_length {
+        if text.chars().count() < policy.min_length {
             return Err(PasswordError::TooShort { min: policy.min_length });
         }
-        Ok(Self(raw))
+        Ok(Self(value))
     }
 
     pub(crate) fn secret(&self) -> &SecretString {
         &self.0
     }
+}
+
+/// The NFC form of a password.
+pub(crate) fn normalised(raw: &SecretString) -> SecretString {
+    use unicode_normalization::UnicodeNormalization;
+    SecretString::from(raw.expose_secret().nfc().collect::<String>())
 }
 
 impl fmt::Debug for Password {
@@ -73,6 +81,12 @@ mod tests {
         assert_eq!(Password::new(secret(&"a".repeat(73)), &policy).unwrap_err(), PasswordError::TooLong);
         // 37 two-byte characters = 74 bytes
         assert_eq!(Password::new(secret(&"é".repeat(37)), &policy).unwrap_err(), PasswordError::TooLong);
+    }
+
+    #[test]
+    fn keeps_the_nfc_form() {
+        let decomposed = Password::new(secret("cafe\u{301}s!"), &PasswordPolicy::default()).unwrap();
+        assert_eq!(decomposed.secret().expose_secret(), "caf\u{e9}s!");
     }
 
     #[test]

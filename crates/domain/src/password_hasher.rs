@@ -1,4 +1,4 @@
-use crate::password::{MAX_PASSWORD_BYTES, Password};
+use crate::password::{MAX_PASSWORD_BYTES, Password, normalised};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 
@@ -23,8 +23,12 @@ impl fmt::Debug for PasswordHash {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(#[from] bcrypt::BcryptError);
+pub enum HashError {
+    #[error("password hashing failed: {0}")]
+    Bcrypt(#[from] bcrypt::BcryptError),
+    #[error("password.bcrypt_cost must be between {min} and {max} (got {0})", min = PasswordHasher::MIN_COST, max = PasswordHasher::MAX_COST)]
+    CostOutOfRange(u32),
+}
 
 /// bcrypt at a configured cost, plus a hash of a random password at the same cost so that a login for an
 /// unknown email does the same work as a wrong password for a known one.
@@ -35,9 +39,14 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub const MIN_COST: u32 = 4;
-    pub const MAX_COST: u32 = 31;
+    /// Cost 16 takes about 5 s a hash on one core of a small server; bcrypt allows 31, which would take
+    /// days, and the dummy hash made here at start-up would keep the service from ever listening.
+    pub const MAX_COST: u32 = 16;
 
     pub fn new(cost: u32) -> Result<Self, HashError> {
+        if !(Self::MIN_COST..=Self::MAX_COST).contains(&cost) {
+            return Err(HashError::CostOutOfRange(cost));
+        }
         let random_password = uuid::Uuid::new_v4().to_string();
         let dummy_hash = PasswordHash(bcrypt::hash(random_password, cost)?);
         Ok(Self { cost, dummy_hash })
@@ -56,15 +65,28 @@ impl PasswordHasher {
 
     /// Checks `candidate` against `stored`, or against the dummy hash when there is no stored hash.
     /// Either way one bcrypt verification runs; only a real match returns true.
+    ///
+    /// Passwords are hashed in NFC. Hashes made before that hold the bytes as typed, so a candidate
+    /// that NFC changes is also checked as typed. Whether that second check runs depends only on the
+    /// candidate, never on the account, so the time taken still says nothing about which emails exist.
     pub fn verify(&self, candidate: &SecretString, stored: Option<&PasswordHash>) -> bool {
         let hash = stored.unwrap_or(&self.dummy_hash);
-        let candidate = candidate.expose_secret().as_bytes();
-        // Registration refuses passwords over 72 bytes, so a longer candidate can never be right; it is
-        // still checked (truncated) so the answer takes as long as any other.
-        let too_long = candidate.len() > MAX_PASSWORD_BYTES;
-        let matches = bcrypt::verify(candidate, hash.as_str()).unwrap_or(false);
-        matches && stored.is_some() && !too_long
+        let typed = candidate.expose_secret().as_bytes();
+        let nfc = normalised(candidate);
+        let nfc = nfc.expose_secret().as_bytes();
+        let mut matches = check(nfc, hash);
+        if nfc != typed {
+            matches |= check(typed, hash);
+        }
+        matches && stored.is_some()
     }
+}
+
+/// One bcrypt verification. Registration refuses passwords over 72 bytes, so a longer candidate can
+/// never be right; it is still checked (truncated) so the answer takes as long as any other.
+fn check(candidate: &[u8], hash: &PasswordHash) -> bool {
+    let matches = bcrypt::verify(candidate, hash.as_str()).unwrap_or(false);
+    matches && candidate.len() <= MAX_PASSWORD_BYTES
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -111,8 +133,22 @@ mod tests {
 
     #[test]
     fn rejects_an_out_of_range_cost() {
-        assert!(PasswordHasher::new(3).is_err());
-        assert!(PasswordHasher::new(32).is_err());
+        assert!(matches!(PasswordHasher::new(3), Err(HashError::CostOutOfRange(3))));
+        assert!(matches!(PasswordHasher::new(17), Err(HashError::CostOutOfRange(17))));
+        assert!(matches!(PasswordHasher::new(31), Err(HashError::CostOutOfRange(31))));
+    }
+
+    #[test]
+    fn nfc_and_nfd_spellings_match_and_old_hashes_of_the_typed_form_still_verify() {
+        let hasher = PasswordHasher::new(4).unwrap();
+        let (composed, decomposed) = ("caf\u{e9} au lait", "cafe\u{301} au lait");
+        let hash = hasher.hash(&Password::new(secret(decomposed), &PasswordPolicy::default()).unwrap()).unwrap();
+        assert!(hasher.verify(&secret(composed), Some(&hash)));
+        assert!(hasher.verify(&secret(decomposed), Some(&hash)));
+        // a hash made before normalisation, of the decomposed bytes as typed
+        let old = PasswordHash(bcrypt::hash(decomposed, 4).unwrap());
+        assert!(hasher.verify(&secret(decomposed), Some(&old)));
+        assert!(!hasher.verify(&secret("cafe au lait"), Some(&old)));
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub enum TokenConfigError {
     BadTtl { max: u64 },
     #[error("tokens.issuer must not be empty")]
     EmptyIssuer,
+    #[error("tokens.leeway_secs must be at most {max}")]
+    BadLeeway { max: u64 },
 }
 
 /// Why a presented token was refused.
@@ -72,6 +74,9 @@ pub enum TokenError {
     Expired,
     #[error("token invalid")]
     Invalid,
+    /// Signing failed, or the expiry is past what a date can hold: a fault of ours, not the client's.
+    #[error("the token could not be issued")]
+    IssueFailed,
 }
 
 pub struct IssuedToken {
@@ -115,6 +120,8 @@ impl TokenCodec {
     pub const MAX_TTL_SECS: u64 = 10 * 365 * 24 * 3600;
     /// Tokens are a few hundred bytes; anything this large is refused before any parsing.
     pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+    /// An hour of tolerated clock skew is already generous; production allows at most a minute.
+    pub const MAX_LEEWAY_SECS: u64 = 3600;
 
     pub fn new(settings: &TokenSettings) -> Result<Self, TokenConfigError> {
         let secret = settings.secret.expose_secret().as_bytes();
@@ -127,6 +134,9 @@ impl TokenCodec {
         if settings.access_ttl_secs == 0 || settings.access_ttl_secs > Self::MAX_TTL_SECS {
             return Err(TokenConfigError::BadTtl { max: Self::MAX_TTL_SECS });
         }
+        if settings.leeway_secs > Self::MAX_LEEWAY_SECS {
+            return Err(TokenConfigError::BadLeeway { max: Self::MAX_LEEWAY_SECS });
+        }
         let encoding = EncodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
         let decoding = DecodingKey::from_secret(secret).map_err(|_| TokenConfigError::EmptySecret)?;
 
@@ -138,7 +148,8 @@ impl TokenCodec {
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "jti"]);
 
-        let secs = |s: u64| TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        // Both are bounded above, so these fit.
+        let secs = |s: u64| TimeDelta::seconds(i64::try_from(s).unwrap_or(0));
         Ok(Self {
             encoding,
             decoding,
@@ -156,7 +167,7 @@ impl TokenCodec {
 
     pub fn issue(&self, user_id: UserId, now: DateTime<Utc>) -> Result<IssuedToken, TokenError> {
         let jti = TokenId::new_random();
-        let expires_at = now + self.ttl;
+        let expires_at = now.checked_add_signed(self.ttl).ok_or(TokenError::IssueFailed)?;
         let claims = Claims {
             sub: user_id.0.to_string(),
             iat: now.timestamp(),
@@ -164,8 +175,9 @@ impl TokenCodec {
             jti: jti.as_str().to_owned(),
             iss: self.issuer.clone(),
         };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::Invalid)?;
-        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        let token =
+            jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::IssueFailed)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::IssueFailed)?;
         Ok(IssuedToken { user_id, token: SecretString::from(token), jti, expires_at })
     }
 
@@ -197,10 +209,13 @@ impl TokenCodec {
         let jti = TokenId::parse(&claims.jti).ok_or(TokenError::Invalid)?;
         let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
-        if expires_at <= issued_at || issued_at > now + self.leeway {
+        // Checked: `exp` may be any date a client chose to sign (with our key, it is ours, but the
+        // arithmetic must not be the thing that fails).
+        let latest_issue = now.checked_add_signed(self.leeway).ok_or(TokenError::Invalid)?;
+        if expires_at <= issued_at || issued_at > latest_issue {
             return Err(TokenError::Invalid);
         }
-        if expires_at + self.leeway <= now {
+        if expires_at.checked_add_signed(self.leeway).ok_or(TokenError::Invalid)? <= now {
             return Err(TokenError::Expired);
         }
         Ok(VerifiedToken { user_id: UserId(user_id), jti, expires_at })
@@ -259,6 +274,29 @@ mod tests {
             "jti": TokenId::new_random().as_str(),
             "iss": "auth-service",
         })
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused() {
+        let leeway = TokenSettings { leeway_secs: TokenCodec::MAX_LEEWAY_SECS + 1, ..settings() };
+        assert_eq!(TokenCodec::new(&leeway).unwrap_err(), TokenConfigError::BadLeeway { max: 3600 });
+        let huge = TokenSettings { leeway_secs: 99_999_999_999_999, ..settings() };
+        assert!(TokenCodec::new(&huge).is_err());
+        let ttl = TokenSettings { access_ttl_secs: TokenCodec::MAX_TTL_SECS + 1, ..settings() };
+        assert!(TokenCodec::new(&ttl).is_err());
+    }
+
+    #[test]
+    fn dates_at_the_end_of_time_are_refused_not_a_panic() {
+        let codec = TokenCodec::new(&TokenSettings { leeway_secs: TokenCodec::MAX_LEEWAY_SECS, ..settings() }).unwrap();
+        let last = DateTime::<Utc>::MAX_UTC.timestamp();
+        for (iat, exp) in [(t0().timestamp(), last), (last - 10, last), (t0().timestamp(), i64::MAX)] {
+            let claims = json!({"sub": "1", "iat": iat, "exp": exp, "jti": TokenId::new_random().as_str(), "iss": "auth-service"});
+            let token = sign(&Header::new(Algorithm::HS256), &claims, SECRET);
+            assert_eq!(codec.verify(&token, t0()), Err(TokenError::Invalid), "iat {iat} exp {exp}");
+        }
+        // issuing at the end of time fails as ours, not as the client's
+        assert!(matches!(codec.issue(UserId(1), DateTime::<Utc>::MAX_UTC), Err(TokenError::IssueFailed)));
     }
 
     #[test]

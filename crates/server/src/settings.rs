@@ -1,10 +1,12 @@
 //! Layered settings: `config/default.toml`, then `config/{environment}.toml`, then `APP__SECTION__KEY`
 //! environment variables. Unknown keys are an error; `validate` refuses unsafe production settings.
 
+use auth_persistence::{DatabaseUrl, PoolSettings};
 use config::{Config, Environment as EnvSource, File, Map};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,51 @@ pub struct ServerSettings {
     pub workers: usize,
     pub blocking_threads_per_worker: usize,
     pub shutdown_timeout_secs: u64,
+    pub body_timeout_ms: u64,
+    pub max_connections_per_worker: usize,
+}
+
+impl ServerSettings {
+    pub const WORKERS: RangeInclusive<usize> = 0..=256;
+    pub const BLOCKING_THREADS_PER_WORKER: RangeInclusive<usize> = 0..=1024;
+    pub const SHUTDOWN_TIMEOUT_SECS: RangeInclusive<u64> = 0..=3600;
+    pub const BODY_TIMEOUT_MS: RangeInclusive<u64> = 100..=600_000;
+    pub const MAX_CONNECTIONS_PER_WORKER: RangeInclusive<usize> = 0..=100_000;
+
+    /// Each connection holds its socket and a duplicate of it (to see whether the client is still there).
+    const DESCRIPTORS_PER_CONNECTION: u64 = 2;
+
+    /// How many connections each worker may hold open: `max_connections_per_worker`, or with 0 as many
+    /// as the open-file limit allows once the pool, database files, listeners and logs have theirs
+    /// (capped at actix's default of 25,000). A flood then waits in the listen queue instead of
+    /// running the process out of descriptors, which stops the listener from accepting anything.
+    pub fn connections_per_worker(&self, pool_max_size: u32) -> Result<usize, String> {
+        // `serve` raises the soft limit to the hard one before it listens.
+        let limit = open_file_limit();
+        let reserved = 64 + 3 * u64::from(pool_max_size);
+        let workers = self.worker_count() as u64;
+        let affordable = limit.saturating_sub(reserved) / (workers * Self::DESCRIPTORS_PER_CONNECTION);
+        let affordable = usize::try_from(affordable).unwrap_or(usize::MAX);
+        match self.max_connections_per_worker {
+            0 if affordable == 0 => Err(format!(
+                "the open-file limit ({limit}) leaves no room for connections; raise it (ulimit -n)"
+            )),
+            0 => Ok(affordable.min(25_000)),
+            n if n <= affordable => Ok(n),
+            n => Err(format!(
+                "server.max_connections_per_worker is {n}, but with {workers} worker(s) the open-file limit \
+                 ({limit}) allows at most {affordable} (APP__SERVER__MAX_CONNECTIONS_PER_WORKER, or ulimit -n)"
+            )),
+        }
+    }
+
+    /// The number of workers that will run (0 = one per core).
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +144,19 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u64,
 }
 
+impl DatabaseSettings {
+    /// What the pool is built from; fails only on a URL the persistence crate does not accept.
+    pub fn pool_settings(&self) -> Result<PoolSettings, auth_persistence::DatabaseUrlError> {
+        Ok(PoolSettings {
+            url: DatabaseUrl::parse(self.url.expose_secret())?,
+            max_size: self.pool_max_size,
+            acquire_timeout: std::time::Duration::from_millis(self.acquire_timeout_ms),
+            sqlite_busy_timeout_ms: self.sqlite_busy_timeout_ms,
+            statement_timeout_ms: self.statement_timeout_ms,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenSettings {
@@ -105,6 +165,10 @@ pub struct TokenSettings {
     pub access_ttl_secs: u64,
     pub leeway_secs: u64,
     pub prune_interval_secs: u64,
+}
+
+impl TokenSettings {
+    pub const PRUNE_INTERVAL_SECS: RangeInclusive<u64> = 1..=7 * 24 * 3600;
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,6 +214,7 @@ const SHIPPED_CONFIG_FILES: [&str; 4] = [
 ];
 
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+pub const MIN_SECRET_DISTINCT_BYTES: usize = 16;
 pub const MAX_PRODUCTION_LEEWAY_SECS: u64 = 60;
 pub const MIN_PRODUCTION_BCRYPT_COST: u32 = 10;
 
@@ -216,22 +281,8 @@ impl Settings {
     /// Every problem at once, each naming the setting and its environment variable.
     pub fn validate(&self, environment: Environment) -> Result<(), SettingsError> {
         let mut problems = Vec::new();
-        let secret = self.tokens.secret.expose_secret();
+        self.check_secret(environment, &mut problems);
         if environment == Environment::Production {
-            if secret.is_empty() {
-                problems
-                    .push("tokens.secret is not set: set APP__TOKENS__SECRET to at least 32 random bytes".to_owned());
-            } else if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
-                problems.push(format!(
-                    "tokens.secret is {} bytes; production needs at least {MIN_PRODUCTION_SECRET_BYTES} (APP__TOKENS__SECRET)",
-                    secret.len()
-                ));
-            } else if shipped_secrets().iter().any(|s| s == secret) {
-                problems.push(
-                    "tokens.secret is a value shipped in config/: set APP__TOKENS__SECRET to a secret of your own"
-                        .to_owned(),
-                );
-            }
             if self.tokens.leeway_secs > MAX_PRODUCTION_LEEWAY_SECS {
                 problems.push(format!(
                     "tokens.leeway_secs is {}; production allows at most {MAX_PRODUCTION_LEEWAY_SECS} (APP__TOKENS__LEEWAY_SECS)",
@@ -249,45 +300,13 @@ impl Settings {
                     self.password.bcrypt_cost
                 ));
             }
-        } else if secret.is_empty() {
-            problems.push("tokens.secret must not be empty (APP__TOKENS__SECRET)".to_owned());
         }
-        if let Err(e) = auth_persistence::DatabaseUrl::parse(self.database.url.expose_secret()) {
+        self.check_ranges(&mut problems);
+        if let Err(e) = DatabaseUrl::parse(self.database.url.expose_secret()) {
             problems.push(format!("{e} (APP__DATABASE__URL)"));
-        }
-        if self.database.pool_max_size == 0 {
-            problems.push("database.pool_max_size must be at least 1 (APP__DATABASE__POOL_MAX_SIZE)".to_owned());
-        }
-        if self.database.acquire_timeout_ms == 0 {
-            problems
-                .push("database.acquire_timeout_ms must be at least 1 (APP__DATABASE__ACQUIRE_TIMEOUT_MS)".to_owned());
-        }
-        if !(1..=auth_domain::MAX_PASSWORD_BYTES).contains(&self.password.min_length) {
-            problems.push(format!(
-                "password.min_length must be between 1 and {} (APP__PASSWORD__MIN_LENGTH)",
-                auth_domain::MAX_PASSWORD_BYTES
-            ));
-        }
-        let costs = auth_domain::PasswordHasher::MIN_COST..=auth_domain::PasswordHasher::MAX_COST;
-        if !costs.contains(&self.password.bcrypt_cost) {
-            problems.push(format!(
-                "password.bcrypt_cost must be between {} and {} (APP__PASSWORD__BCRYPT_COST)",
-                costs.start(),
-                costs.end()
-            ));
-        }
-        if self.tokens.access_ttl_secs == 0 || self.tokens.access_ttl_secs > auth_domain::TokenCodec::MAX_TTL_SECS {
-            problems.push(format!(
-                "tokens.access_ttl_secs must be between 1 and {} (APP__TOKENS__ACCESS_TTL_SECS)",
-                auth_domain::TokenCodec::MAX_TTL_SECS
-            ));
         }
         if self.tokens.issuer.is_empty() {
             problems.push("tokens.issuer must not be empty (APP__TOKENS__ISSUER)".to_owned());
-        }
-        if self.tokens.prune_interval_secs == 0 {
-            problems
-                .push("tokens.prune_interval_secs must be at least 1 (APP__TOKENS__PRUNE_INTERVAL_SECS)".to_owned());
         }
         for origin in self.cors.allowed_origins.iter().filter(|o| *o != "*") {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
@@ -307,4 +326,138 @@ impl Settings {
         }
         if problems.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(problems)) }
     }
+
+    /// Production needs a secret of its own: long, varied, and none of the values shipped in `config/`.
+    /// Any environment refuses a shipped secret on an address other computers can reach: the
+    /// development secret is public, and a token signed with it would be accepted.
+    fn check_secret(&self, environment: Environment, problems: &mut Vec<String>) {
+        let secret = self.tokens.secret.expose_secret();
+        let shipped = shipped_secrets().iter().any(|s| s.trim() == secret.trim());
+        if environment == Environment::Production {
+            if secret.is_empty() {
+                problems
+                    .push("tokens.secret is not set: set APP__TOKENS__SECRET to at least 32 random bytes".to_owned());
+            } else if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
+                problems.push(format!(
+                    "tokens.secret is {} bytes; production needs at least {MIN_PRODUCTION_SECRET_BYTES} (APP__TOKENS__SECRET)",
+                    secret.len()
+                ));
+            } else if shipped {
+                problems.push(
+                    "tokens.secret is a value shipped in config/: set APP__TOKENS__SECRET to a secret of your own"
+                        .to_owned(),
+                );
+            } else if let Some(why) = weak_secret(secret) {
+                problems.push(format!(
+                    "tokens.secret {why}: use random bytes, e.g. `openssl rand -base64 48` (APP__TOKENS__SECRET)"
+                ));
+            }
+        } else if secret.is_empty() {
+            problems.push("tokens.secret must not be empty (APP__TOKENS__SECRET)".to_owned());
+        } else if shipped && !is_loopback(&self.server.host) {
+            problems.push(format!(
+                "server.host {} is reachable from other machines, and tokens.secret is a value shipped in config/: \
+                 set APP__TOKENS__SECRET to a secret of your own, or listen on 127.0.0.1 (APP__SERVER__HOST)",
+                self.server.host
+            ));
+        }
+    }
+
+    /// Every number within the range its owner (this crate, the token codec, the hasher, the pool)
+    /// can serve, in every environment.
+    fn check_ranges(&self, problems: &mut Vec<String>) {
+        let server = &self.server;
+        in_range(problems, "server.workers", server.workers, ServerSettings::WORKERS);
+        in_range(
+            problems,
+            "server.blocking_threads_per_worker",
+            server.blocking_threads_per_worker,
+            ServerSettings::BLOCKING_THREADS_PER_WORKER,
+        );
+        in_range(problems, "server.shutdown_timeout_secs", server.shutdown_timeout_secs, ServerSettings::SHUTDOWN_TIMEOUT_SECS);
+        in_range(problems, "server.body_timeout_ms", server.body_timeout_ms, ServerSettings::BODY_TIMEOUT_MS);
+        in_range(
+            problems,
+            "server.max_connections_per_worker",
+            server.max_connections_per_worker,
+            ServerSettings::MAX_CONNECTIONS_PER_WORKER,
+        );
+        if let Err(problem) = server.connections_per_worker(self.database.pool_max_size) {
+            problems.push(problem);
+        }
+        let db = &self.database;
+        in_range(problems, "database.pool_max_size", db.pool_max_size, PoolSettings::MAX_SIZE);
+        in_range(problems, "database.acquire_timeout_ms", db.acquire_timeout_ms, PoolSettings::ACQUIRE_TIMEOUT_MS);
+        in_range(problems, "database.statement_timeout_ms", db.statement_timeout_ms, PoolSettings::STATEMENT_TIMEOUT_MS);
+        in_range(
+            problems,
+            "database.sqlite_busy_timeout_ms",
+            db.sqlite_busy_timeout_ms,
+            PoolSettings::SQLITE_BUSY_TIMEOUT_MS,
+        );
+        in_range(problems, "tokens.access_ttl_secs", self.tokens.access_ttl_secs, 1..=auth_domain::TokenCodec::MAX_TTL_SECS);
+        in_range(problems, "tokens.leeway_secs", self.tokens.leeway_secs, 0..=auth_domain::TokenCodec::MAX_LEEWAY_SECS);
+        in_range(problems, "tokens.prune_interval_secs", self.tokens.prune_interval_secs, TokenSettings::PRUNE_INTERVAL_SECS);
+        in_range(problems, "password.min_length", self.password.min_length, 1..=auth_domain::MAX_PASSWORD_BYTES);
+        in_range(
+            problems,
+            "password.bcrypt_cost",
+            self.password.bcrypt_cost,
+            auth_domain::PasswordHasher::MIN_COST..=auth_domain::PasswordHasher::MAX_COST,
+        );
+        in_range(
+            problems,
+            "password.max_concurrent_hashes",
+            self.password.max_concurrent_hashes,
+            auth_api::HashLimiter::MAX_CONCURRENT,
+        );
+    }
+}
+
+/// `key must be between a and b (got v) (APP__KEY)` when `value` is outside `range`.
+fn in_range<T: PartialOrd + std::fmt::Display>(problems: &mut Vec<String>, key: &str, value: T, range: RangeInclusive<T>) {
+    if !range.contains(&value) {
+        problems.push(with_variable(format!(
+            "{key} must be between {} and {} (got {value})",
+            range.start(),
+            range.end()
+        )));
+    }
+}
+
+/// Appends the environment variable of the setting a problem starts with: `database.pool_max_size ...`
+/// gets `(APP__DATABASE__POOL_MAX_SIZE)`.
+fn with_variable(problem: String) -> String {
+    let key = problem.split_whitespace().next().unwrap_or_default();
+    format!("{problem} (APP__{})", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// Too little variety to be random: fewer than 16 distinct bytes, or one byte in more than a quarter
+/// of the places (`aaaa...`, 32 spaces, a short word repeated).
+fn weak_secret(secret: &str) -> Option<&'static str> {
+    let bytes = secret.as_bytes();
+    let mut counts = [0usize; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let distinct = counts.iter().filter(|&&c| c > 0).count();
+    let most = counts.iter().copied().max().unwrap_or(0);
+    if distinct < MIN_SECRET_DISTINCT_BYTES {
+        Some("has too few different characters to be random")
+    } else if most * 4 > bytes.len() {
+        Some("repeats one character too often to be random")
+    } else {
+        None
+    }
+}
+
+/// `127.0.0.1`, `::1`, `localhost`: addresses only this machine can reach.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The most open files this process may have: the hard limit, which `serve` raises the soft one to.
+pub fn open_file_limit() -> u64 {
+    rlimit::Resource::NOFILE.get_hard().unwrap_or(1024)
 }

@@ -3,10 +3,9 @@ use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use auth_api::{HashLimiter, MetricsSource};
+use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource};
 use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, Readiness, SystemClock, TokenCodec};
-use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
-use secrecy::ExposeSecret;
+use auth_persistence::{DieselStore, PoolSettings, run_migrations};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,19 +23,14 @@ pub enum StartupError {
     Hash(#[from] auth_domain::HashError),
     #[error("invalid token settings: {0}")]
     Token(#[from] auth_domain::TokenConfigError),
+    #[error("{0}")]
+    Connections(String),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
 }
 
 pub fn pool_settings(settings: &Settings) -> Result<PoolSettings, StartupError> {
-    let db = &settings.database;
-    Ok(PoolSettings {
-        url: DatabaseUrl::parse(db.url.expose_secret())?,
-        max_size: db.pool_max_size,
-        acquire_timeout: Duration::from_millis(db.acquire_timeout_ms),
-        sqlite_busy_timeout_ms: db.sqlite_busy_timeout_ms,
-        statement_timeout_ms: db.statement_timeout_ms,
-    })
+    Ok(settings.database.pool_settings()?)
 }
 
 /// The composition root: migrates the database, then wires the stores, hasher and token codec into
@@ -82,6 +76,7 @@ pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<
 pub struct AppData {
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
+    body_timeout: web::Data<BodyTimeout>,
     readiness: web::Data<dyn Readiness>,
     metrics: Option<web::Data<dyn MetricsSource>>,
 }
@@ -93,6 +88,7 @@ impl AppData {
         Self {
             service: web::Data::new(service),
             hashes: web::Data::new(HashLimiter::new(settings.password.max_concurrent_hashes)),
+            body_timeout: web::Data::new(BodyTimeout(Duration::from_millis(settings.server.body_timeout_ms))),
             readiness: web::Data::from(readiness),
             metrics,
         }
@@ -104,7 +100,10 @@ impl AppData {
 
     /// Registers the routes with their shared data; tests call this on their own `App`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(self.service.clone()).app_data(self.hashes.clone()).app_data(self.readiness.clone());
+        cfg.app_data(self.service.clone())
+            .app_data(self.hashes.clone())
+            .app_data(self.body_timeout.clone())
+            .app_data(self.readiness.clone());
         if let Some(metrics) = &self.metrics {
             cfg.app_data(metrics.clone());
         }
@@ -143,7 +142,16 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(|cfg| app_data.configure(cfg))
         })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .max_connections(connections_per_worker(settings)?)
+        // A client that closes its side has gone: its request is dropped (a queued hash never runs).
+        .h1_allow_half_closed(false)
+        .on_connect(|connection, extensions| {
+            if let Some(socket) = connection.downcast_ref::<actix_web::rt::net::TcpStream>().and_then(ClientSocket::of)
+            {
+                extensions.insert(socket);
+            }
+        });
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
@@ -206,6 +214,19 @@ impl Application {
         tracing::info!("auth-service stopped");
         result
     }
+}
+
+/// Raises the soft open-file limit to the hard one, then sizes the connection cap from it.
+fn connections_per_worker(settings: &Settings) -> Result<usize, StartupError> {
+    if let Err(e) = rlimit::increase_nofile_limit(crate::settings::open_file_limit()) {
+        tracing::warn!(error = %e, "could not raise the open-file limit");
+    }
+    let per_worker = settings
+        .server
+        .connections_per_worker(settings.database.pool_max_size)
+        .map_err(StartupError::Connections)?;
+    tracing::debug!(per_worker, "connection cap");
+    Ok(per_worker)
 }
 
 fn metrics_source(store: &DieselStore) -> web::Data<dyn MetricsSource> {

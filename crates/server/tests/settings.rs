@@ -163,6 +163,115 @@ fn production_refuses_a_large_leeway_and_a_cheap_hash() {
 }
 
 #[test]
+fn production_refuses_secrets_with_too_little_variety() {
+    let shipped = load(Environment::Development, &[]).tokens.secret.expose_secret().to_owned();
+    for (secret, expected) in [
+        (" ".repeat(32), "too few different characters"),
+        ("a".repeat(32), "too few different characters"),
+        ("ab".repeat(24), "too few different characters"),
+        (format!("{}{}", "x".repeat(30), "0123456789abcdefghij"), "repeats one character"),
+        (format!("{shipped} "), "shipped in config/"),
+        (format!("  {shipped}\t"), "shipped in config/"),
+    ] {
+        let s = load(Environment::Production, &[("APP__TOKENS__SECRET", &secret)]);
+        let problems = problems(&s, Environment::Production);
+        assert!(
+            problems.iter().any(|p| p.contains(expected) && p.contains("APP__TOKENS__SECRET")),
+            "{secret:?}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn a_shipped_secret_never_listens_beyond_loopback() {
+    for environment in [Environment::Development, Environment::Test] {
+        for host in ["0.0.0.0", "::", "192.168.1.10", "auth.example.com"] {
+            let s = load(environment, &[("APP__SERVER__HOST", host)]);
+            let problems = problems(&s, environment);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("shipped in config/") && problems[0].contains("APP__SERVER__HOST"), "{problems:?}");
+        }
+        for host in ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"] {
+            load(environment, &[("APP__SERVER__HOST", host)]).validate(environment).unwrap();
+        }
+        // a secret of one's own may listen anywhere
+        load(environment, &[("APP__SERVER__HOST", "0.0.0.0"), ("APP__TOKENS__SECRET", GOOD_SECRET)])
+            .validate(environment)
+            .unwrap();
+    }
+}
+
+#[test]
+fn every_number_has_a_range_checked_in_every_environment() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("APP__SERVER__WORKERS", "20000", "server.workers must be between 0 and 256"),
+        ("APP__SERVER__BLOCKING_THREADS_PER_WORKER", "100000", "server.blocking_threads_per_worker must be between 0 and 1024"),
+        ("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "18446744073709551615", "server.shutdown_timeout_secs must be between 0 and 3600"),
+        ("APP__SERVER__BODY_TIMEOUT_MS", "0", "server.body_timeout_ms must be between 100 and 600000"),
+        ("APP__SERVER__MAX_CONNECTIONS_PER_WORKER", "1000000", "server.max_connections_per_worker must be between 0 and 100000"),
+        ("APP__DATABASE__POOL_MAX_SIZE", "4294967295", "database.pool_max_size must be between 1 and 256"),
+        ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "0", "database.acquire_timeout_ms must be between 1 and 600000"),
+        ("APP__DATABASE__STATEMENT_TIMEOUT_MS", "18446744073709551615", "database.statement_timeout_ms must be between 0 and 86400000"),
+        ("APP__DATABASE__SQLITE_BUSY_TIMEOUT_MS", "99999999999", "database.sqlite_busy_timeout_ms must be between 0 and 600000"),
+        ("APP__TOKENS__ACCESS_TTL_SECS", "0", "tokens.access_ttl_secs must be between 1 and 315360000"),
+        ("APP__TOKENS__LEEWAY_SECS", "99999999999999", "tokens.leeway_secs must be between 0 and 3600"),
+        ("APP__TOKENS__LEEWAY_SECS", "9300000000000000", "tokens.leeway_secs must be between 0 and 3600"),
+        ("APP__TOKENS__PRUNE_INTERVAL_SECS", "0", "tokens.prune_interval_secs must be between 1 and 604800"),
+        ("APP__PASSWORD__MIN_LENGTH", "73", "password.min_length must be between 1 and 72"),
+        ("APP__PASSWORD__BCRYPT_COST", "31", "password.bcrypt_cost must be between 4 and 16"),
+        ("APP__PASSWORD__MAX_CONCURRENT_HASHES", "5000", "password.max_concurrent_hashes must be between 0 and 1024"),
+    ];
+    for environment in [Environment::Development, Environment::Test, Environment::Production] {
+        for (variable, value, expected) in cases {
+            let s = load(environment, &[(variable, value), ("APP__TOKENS__SECRET", GOOD_SECRET)]);
+            let problems = problems(&s, environment);
+            assert!(
+                problems.iter().any(|p| p.contains(expected) && p.ends_with(&format!("({variable})"))),
+                "{environment:?} {variable}={value}: {problems:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn more_connections_than_the_open_file_limit_allows_are_refused() {
+    let limit = auth_server::settings::open_file_limit();
+    let workers = "2";
+    let too_many = (limit / 2 + 1).min(100_000).to_string();
+    let s = load(
+        Environment::Test,
+        &[("APP__SERVER__WORKERS", workers), ("APP__SERVER__MAX_CONNECTIONS_PER_WORKER", &too_many)],
+    );
+    if limit / 2 + 1 <= 100_000 {
+        let problems = problems(&s, Environment::Test);
+        assert!(
+            problems.iter().any(|p| p.contains("open-file limit") && p.contains("APP__SERVER__MAX_CONNECTIONS_PER_WORKER")),
+            "{problems:?}"
+        );
+    }
+    // The default (0) derives a cap that fits.
+    let derived = load(Environment::Test, &[("APP__SERVER__WORKERS", workers)]);
+    let per_worker = derived.server.connections_per_worker(derived.database.pool_max_size).unwrap();
+    assert!(per_worker >= 1 && (per_worker as u64) * 2 * 2 < limit, "{per_worker} with limit {limit}");
+}
+
+#[test]
+fn a_database_password_with_an_unescaped_at_is_refused_without_showing_it() {
+    let s = load(Environment::Test, &[("APP__DATABASE__URL", "postgres://auth:pa@ss@word@127.0.0.1/auth")]);
+    let problems = problems(&s, Environment::Test);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("%40") && problems[0].contains("APP__DATABASE__URL"), "{problems:?}");
+    assert!(!problems[0].contains("ss@word"), "{problems:?}");
+}
+
+#[test]
+fn production_serves_metrics_on_loopback_only_by_default() {
+    let s = load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET)]);
+    assert_eq!(s.metrics.bind, "127.0.0.1:9090");
+    assert_eq!(load(Environment::Development, &[]).metrics.bind, "");
+}
+
+#[test]
 fn production_accepts_a_good_secret() {
     let s = load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET)]);
     s.validate(Environment::Production).unwrap();

@@ -38,8 +38,11 @@ impl FromRequest for Credentials {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Json::<Value>::from_request(req, payload);
+        let timeout = crate::client::BodyTimeout::of(req);
         Box::pin(async move {
-            let body = body.await.map_err(|e| match e.as_error::<ApiError>() {
+            // A body sent a byte at a time would otherwise hold the connection open for ever.
+            let body = actix_web::rt::time::timeout(timeout, body).await.map_err(|_| ApiError::RequestTimeout)?;
+            let body = body.map_err(|e| match e.as_error::<ApiError>() {
                 Some(api_error) => api_error.clone(),
                 None => e
                     .as_error::<actix_web::error::JsonPayloadError>()

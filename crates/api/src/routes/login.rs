@@ -1,4 +1,5 @@
 use super::register::TokenBody;
+use crate::client::Client;
 use crate::error::ApiError;
 use crate::extract::Credentials;
 use crate::hash_limiter::HashLimiter;
@@ -17,6 +18,7 @@ use secrecy::ExposeSecret;
         (status = 200, description = "Logged in; the body carries a token", body = TokenBody),
         (status = 400, description = "Invalid JSON or field", body = crate::error::FailBody),
         (status = 404, description = "`User does not exist.`", body = crate::error::FailBody),
+        (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::error::FailBody),
         (status = 413, description = "Body over 64 KiB", body = crate::error::FailBody),
         (status = 415, description = "Not application/json", body = crate::error::FailBody),
         (status = 503, description = "Database unavailable", body = crate::error::FailBody),
@@ -25,10 +27,11 @@ use secrecy::ExposeSecret;
 pub async fn login(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
+    client: Client,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let result = hashes.run(move || service.login(&credentials.email, &credentials.password)).await;
+    let result = hashes.run(client, move || service.login(&credentials.email, &credentials.password)).await;
     metrics::counter!("auth_logins_total", "outcome" => outcome(&result, "success")).increment(1);
     let issued = result?;
     record_user(issued.user_id);

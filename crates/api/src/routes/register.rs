@@ -1,3 +1,4 @@
+use crate::client::Client;
 use crate::error::ApiError;
 use crate::extract::Credentials;
 use crate::hash_limiter::HashLimiter;
@@ -26,6 +27,7 @@ pub(crate) struct TokenBody<'a> {
         (status = 201, description = "Registered; the body carries a token", body = TokenBody),
         (status = 202, description = "`User already exists. Please Log in.`", body = crate::error::FailBody),
         (status = 400, description = "Invalid JSON, field, email or password", body = crate::error::FailBody),
+        (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::error::FailBody),
         (status = 413, description = "Body over 64 KiB", body = crate::error::FailBody),
         (status = 415, description = "Not application/json", body = crate::error::FailBody),
         (status = 503, description = "Database unavailable", body = crate::error::FailBody),
@@ -34,10 +36,11 @@ pub(crate) struct TokenBody<'a> {
 pub async fn register(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
+    client: Client,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let result = hashes.run(move || service.register(&credentials.email, credentials.password)).await;
+    let result = hashes.run(client, move || service.register(&credentials.email, credentials.password)).await;
     metrics::counter!("auth_registrations_total", "outcome" => outcome(&result, "created")).increment(1);
     let registered = result?;
     record_user(registered.user.id);

@@ -1,4 +1,4 @@
-use super::request_span::{MatchedRoute, RequestId};
+use super::request_span::{MatchedRoute, RequestId, method_label};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -13,7 +13,7 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     // Put there by `RequestSpan`; nothing else reads them.
     let (request_id, route) = {
         let mut extensions = request.extensions_mut();
@@ -24,7 +24,7 @@ pub async fn observe(
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    let labels = [("method", method), ("route", route), ("status", status.to_string())];
+    let labels = [("method", method.to_owned()), ("route", route), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request completed");

@@ -1,5 +1,6 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::{Error, HttpMessage};
 use tracing::Span;
 use tracing_actix_web::RootSpanBuilder;
@@ -11,6 +12,23 @@ pub struct RequestId(pub String);
 /// The matched route pattern (or "unmatched"), worked out once per request for the span and the metrics.
 #[derive(Debug, Clone)]
 pub struct MatchedRoute(pub String);
+
+/// The request method as a label from a fixed set: any method name is a valid token, and a label or
+/// log field taken from it as sent would let one client grow `/metrics` and the log without bound.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
 
 impl RequestId {
     pub const HEADER: &'static str = "x-request-id";
@@ -37,7 +55,7 @@ impl RootSpanBuilder for RequestSpan {
         let span = tracing::info_span!(
             "request",
             request_id = %id.0,
-            http.method = %request.method(),
+            http.method = method_label(request.method()),
             http.route = %route,
             user.id = tracing::field::Empty,
             http.status_code = tracing::field::Empty,

@@ -55,4 +55,7 @@ async fn the_document_and_the_docs_page_are_served() {
     }
     let (_, initializer) = app.raw(TestRequest::get().uri("/docs/swagger-initializer.js")).await;
     assert!(initializer.contains("/openapi.json"), "{initializer}");
+    // An unknown file is the API's JSON 404, like any other unknown path.
+    let (status, body) = app.raw(TestRequest::get().uri("/docs/no-such-file.js")).await;
+    assert_eq!((status, body.as_str()), (404, r#"{"status":"fail","message":"Not found."}"#));
 }
