@@ -175,8 +175,7 @@ impl TokenCodec {
             jti: jti.as_str().to_owned(),
             iss: self.issuer.clone(),
         };
-        let token =
-            jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::IssueFailed)?;
+        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::IssueFailed)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::IssueFailed)?;
         Ok(IssuedToken { user_id, token: SecretString::from(token), jti, expires_at })
     }

@@ -49,7 +49,9 @@ impl ManageConnection for SchemeManager {
         // The driver's message may quote parts of the URL (a host name, a password it misread): it goes
         // to the log, so the password is taken out here, on the one path every connection error takes.
         connection.map_err(|e| {
-            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(self.url.redact(&e.to_string())))
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                self.url.redact(&e.to_string()),
+            ))
         })
     }
 

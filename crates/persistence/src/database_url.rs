@@ -84,9 +84,7 @@ impl DatabaseUrl {
             found.push(password.to_owned());
         }
         if let Some((_, query)) = self.raw.split_once('?') {
-            found.extend(
-                query.split('&').filter_map(|pair| pair.strip_prefix("password=")).map(str::to_owned),
-            );
+            found.extend(query.split('&').filter_map(|pair| pair.strip_prefix("password=")).map(str::to_owned));
         }
         let decoded: Vec<String> = found.iter().map(|p| percent_decode(p)).collect();
         found.extend(decoded);

@@ -12,6 +12,7 @@ mod rows;
 mod schema;
 mod sqlite_file;
 mod store;
+mod write_failures;
 
 pub use connection::DbConnection;
 pub use database_url::{Backend, DatabaseUrl, DatabaseUrlError};

@@ -27,5 +27,6 @@ diesel::table! {
     readiness_probe (id) {
         id -> BigInt,
         checked_at -> Timestamp,
+        padding -> Text,
     }
 }

@@ -20,12 +20,18 @@ impl SqliteFile {
         file
     }
 
+    /// A file never seen yet is left to the pool to report (it cannot connect to it); a file seen once
+    /// must stay the same file.
     pub(crate) fn check(&self) -> Result<(), NotReady> {
         let replaced = || NotReady::FileReplaced(self.path.display().to_string());
-        let now = self.identity().ok_or_else(replaced)?;
-        match self.first_seen.get_or_init(|| now) {
-            first if *first == now => Ok(()),
-            _ => Err(replaced()),
+        match (self.first_seen.get(), self.identity()) {
+            (None, None) => Ok(()),
+            (None, Some(now)) => {
+                let _ = self.first_seen.set(now);
+                Ok(())
+            }
+            (Some(first), Some(now)) if *first == now => Ok(()),
+            (Some(_), _) => Err(replaced()),
         }
     }
 

@@ -4,6 +4,7 @@ use crate::pool::{DbPool, PoolError, PoolSettings, build_pool};
 use crate::rows::{NewRevokedTokenRow, NewUserRow, UserRow};
 use crate::schema::{readiness_probe, revoked_tokens, users};
 use crate::sqlite_file::SqliteFile;
+use crate::write_failures::RecentWriteFailure;
 use auth_domain::{
     Email, InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome, StoreError,
     TokenId, User, UserCredentials, UserId, UserStore,
@@ -24,17 +25,30 @@ pub struct DieselStore {
     pool: DbPool,
     /// The SQLite file this store was opened on, to notice it being deleted or replaced.
     sqlite_file: Option<SqliteFile>,
+    write_failure: RecentWriteFailure,
 }
 
 impl DieselStore {
     /// A store over a new pool (see `build_pool`: no connection is made yet).
     pub fn open(settings: &PoolSettings) -> Result<Self, PoolError> {
         let pool = build_pool(settings)?;
-        Ok(Self { pool, sqlite_file: settings.url.sqlite_path().map(SqliteFile::new) })
+        let sqlite_file = settings.url.sqlite_path().map(SqliteFile::new);
+        Ok(Self { pool, sqlite_file, write_failure: RecentWriteFailure::default() })
     }
 
     pub fn pool(&self) -> &DbPool {
         &self.pool
+    }
+
+    /// Tells readiness how a write went: a refused write (not a constraint, which is an answer) is
+    /// remembered; a stored one proves the database writable again.
+    fn track<T>(&self, result: QueryResult<T>) -> QueryResult<T> {
+        match &result {
+            Ok(_) => self.write_failure.clear(),
+            Err(e) if is_unique_violation(e) || is_foreign_key_violation(e) => {}
+            Err(e) => self.write_failure.record(&e.to_string()),
+        }
+        result
     }
 
     fn conn(&self) -> Result<PooledConnection<SchemeManager>, StoreError> {
@@ -56,7 +70,7 @@ impl UserStore for DieselStore {
             registered_on: new_user.registered_on.naive_utc(),
             admin: new_user.admin,
         };
-        let inserted = diesel::insert_into(users::table).values(&row).load::<UserRow>(&mut self.conn()?);
+        let inserted = self.track(diesel::insert_into(users::table).values(&row).load::<UserRow>(&mut self.conn()?));
         match inserted.map(|rows| rows.into_iter().next()) {
             Ok(Some(row)) => Ok(row.into_user()?),
             Ok(None) => Err(StoreError::Query("the insert returned no row".into()).into()),
@@ -89,30 +103,30 @@ impl UserStore for DieselStore {
     }
 
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
-        diesel::update(users::table.filter(users::email.eq(email.as_str())))
+        let updated = diesel::update(users::table.filter(users::email.eq(email.as_str())))
             .set(users::admin.eq(admin))
-            .load::<UserRow>(&mut self.conn()?)
-            .map_err(query_failed)?
-            .into_iter()
-            .next()
-            .map(UserRow::into_user)
-            .transpose()
+            .load::<UserRow>(&mut self.conn()?);
+        self.track(updated).map_err(query_failed)?.into_iter().next().map(UserRow::into_user).transpose()
     }
 
     fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
-        let deleted = diesel::delete(users::table.filter(users::email.eq(email.as_str())))
-            .execute(&mut self.conn()?)
-            .map_err(query_failed)?;
+        let deleted = diesel::delete(users::table.filter(users::email.eq(email.as_str()))).execute(&mut self.conn()?);
+        let deleted = self.track(deleted).map_err(query_failed)?;
         Ok(deleted > 0)
     }
 }
 
+/// How much the readiness probe writes.
+const PROBE_BYTES: usize = 16 * 1024;
+
 impl Readiness for DieselStore {
-    /// Reachable, migrated, the SQLite file still the one opened, and a write commits.
+    /// Reachable, migrated, the SQLite file still the one opened, no write refused lately, and a write
+    /// commits.
     fn check_ready(&self) -> Result<(), NotReady> {
         if let Some(file) = &self.sqlite_file {
             file.check()?;
         }
+        self.write_failure.check()?;
         let mut conn = self.pool.get().map_err(|e| match e.to_string() {
             cause if cause.contains(crate::connection::NOT_WRITABLE) => NotReady::NotWritable(cause),
             cause => NotReady::Unavailable(cause),
@@ -123,9 +137,12 @@ impl Readiness for DieselStore {
             Err(e) => return Err(NotReady::Unavailable(e)),
         }
         // Only a committed write shows that writes can be stored (a full disk or a read-only file
-        // lets every read through).
+        // lets every read through). It is larger than any write of ours, so that a nearly full disk
+        // is reported before a registration fails on it.
+        let now = Utc::now().naive_utc();
+        let padding = format!("{now:-<PROBE_BYTES$}");
         diesel::update(readiness_probe::table.filter(readiness_probe::id.eq(1)))
-            .set(readiness_probe::checked_at.eq(Utc::now().naive_utc()))
+            .set((readiness_probe::checked_at.eq(now), readiness_probe::padding.eq(padding)))
             .execute(&mut conn)
             .map_err(|e| NotReady::NotWritable(e.to_string()))?;
         Ok(())
@@ -140,7 +157,7 @@ impl RevocationStore for DieselStore {
             revoked_at: revocation.revoked_at.naive_utc(),
             expires_at: revocation.expires_at.naive_utc(),
         };
-        match diesel::insert_into(revoked_tokens::table).values(&row).execute(&mut self.conn()?) {
+        match self.track(diesel::insert_into(revoked_tokens::table).values(&row).execute(&mut self.conn()?)) {
             Ok(_) => Ok(RevokeOutcome::Revoked),
             Err(e) if is_unique_violation(&e) => Ok(RevokeOutcome::AlreadyRevoked),
             Err(e) if is_foreign_key_violation(&e) => Ok(RevokeOutcome::UnknownUser),
@@ -150,7 +167,7 @@ impl RevocationStore for DieselStore {
 
     fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let expired = revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now.naive_utc()));
-        let deleted = diesel::delete(expired).execute(&mut self.conn()?).map_err(query_failed)?;
+        let deleted = self.track(diesel::delete(expired).execute(&mut self.conn()?)).map_err(query_failed)?;
         Ok(deleted as u64)
     }
 }

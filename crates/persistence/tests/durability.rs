@@ -116,9 +116,9 @@ fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
     // Room again: the same store recovers without a restart.
     let status = Command::new("mount").args(["-o", "remount,size=4m"]).arg(fs.path()).status().unwrap();
     assert!(status.success());
-    assert_eq!(store.check_ready(), Ok(()));
     let user = store.insert_user(&new_user(99_999)).unwrap();
     assert!(stored_emails(&path).contains(&user.email.as_str().to_owned()));
+    assert_eq!(store.check_ready(), Ok(()));
 }
 
 #[test]
@@ -130,7 +130,8 @@ fn immutable_files_refuse_writes_and_readiness() {
     let earlier = open(&path);
     earlier.insert_user(&new_user(1)).unwrap();
     let email = Email::parse("user1@example.com").unwrap();
-    let files: Vec<PathBuf> = ["", "-wal", "-shm"].iter().map(|s| PathBuf::from(format!("{}{s}", path.display()))).collect();
+    let files: Vec<PathBuf> =
+        ["", "-wal", "-shm"].iter().map(|s| PathBuf::from(format!("{}{s}", path.display()))).collect();
     chattr("+i", &files);
     // A service started now opens files it cannot write.
     let store =
@@ -175,8 +176,8 @@ fn a_deleted_or_replaced_database_file_is_not_ready_and_never_recreated() {
 fn a_pooled_connection_never_creates_a_missing_database_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing.db");
-    let store = DieselStore::open(&PoolSettings { acquire_timeout: Duration::from_millis(300), ..settings(&path) })
-        .unwrap();
+    let store =
+        DieselStore::open(&PoolSettings { acquire_timeout: Duration::from_millis(300), ..settings(&path) }).unwrap();
     assert!(store.find_credentials_by_email(&Email::parse("a@example.com").unwrap()).is_err());
     assert!(!path.exists());
 }

@@ -207,6 +207,10 @@ fn readiness_reports_pending_migrations(backend: Backend) {
     use auth_domain::{NotReady, Readiness};
     let db = TestDatabase::new(backend);
     let settings = settings(db.url());
+    if let Some(dir) = db.sqlite_dir() {
+        // an empty database: the service's own connections never create one
+        std::fs::File::create(dir.join("auth.db")).unwrap();
+    }
     let store = DieselStore::open(&settings).unwrap();
     assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(3)));
     run_migrations(&settings).unwrap();

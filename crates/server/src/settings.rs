@@ -5,8 +5,8 @@ use auth_persistence::{DatabaseUrl, PoolSettings};
 use config::{Config, Environment as EnvSource, File, Map};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
 use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +85,9 @@ impl ServerSettings {
         let affordable = limit.saturating_sub(reserved) / (workers * Self::DESCRIPTORS_PER_CONNECTION);
         let affordable = usize::try_from(affordable).unwrap_or(usize::MAX);
         match self.max_connections_per_worker {
-            0 if affordable == 0 => Err(format!(
-                "the open-file limit ({limit}) leaves no room for connections; raise it (ulimit -n)"
-            )),
+            0 if affordable == 0 => {
+                Err(format!("the open-file limit ({limit}) leaves no room for connections; raise it (ulimit -n)"))
+            }
             0 => Ok(affordable.min(25_000)),
             n if n <= affordable => Ok(n),
             n => Err(format!(
@@ -374,7 +374,12 @@ impl Settings {
             server.blocking_threads_per_worker,
             ServerSettings::BLOCKING_THREADS_PER_WORKER,
         );
-        in_range(problems, "server.shutdown_timeout_secs", server.shutdown_timeout_secs, ServerSettings::SHUTDOWN_TIMEOUT_SECS);
+        in_range(
+            problems,
+            "server.shutdown_timeout_secs",
+            server.shutdown_timeout_secs,
+            ServerSettings::SHUTDOWN_TIMEOUT_SECS,
+        );
         in_range(problems, "server.body_timeout_ms", server.body_timeout_ms, ServerSettings::BODY_TIMEOUT_MS);
         in_range(
             problems,
@@ -388,16 +393,31 @@ impl Settings {
         let db = &self.database;
         in_range(problems, "database.pool_max_size", db.pool_max_size, PoolSettings::MAX_SIZE);
         in_range(problems, "database.acquire_timeout_ms", db.acquire_timeout_ms, PoolSettings::ACQUIRE_TIMEOUT_MS);
-        in_range(problems, "database.statement_timeout_ms", db.statement_timeout_ms, PoolSettings::STATEMENT_TIMEOUT_MS);
+        in_range(
+            problems,
+            "database.statement_timeout_ms",
+            db.statement_timeout_ms,
+            PoolSettings::STATEMENT_TIMEOUT_MS,
+        );
         in_range(
             problems,
             "database.sqlite_busy_timeout_ms",
             db.sqlite_busy_timeout_ms,
             PoolSettings::SQLITE_BUSY_TIMEOUT_MS,
         );
-        in_range(problems, "tokens.access_ttl_secs", self.tokens.access_ttl_secs, 1..=auth_domain::TokenCodec::MAX_TTL_SECS);
+        in_range(
+            problems,
+            "tokens.access_ttl_secs",
+            self.tokens.access_ttl_secs,
+            1..=auth_domain::TokenCodec::MAX_TTL_SECS,
+        );
         in_range(problems, "tokens.leeway_secs", self.tokens.leeway_secs, 0..=auth_domain::TokenCodec::MAX_LEEWAY_SECS);
-        in_range(problems, "tokens.prune_interval_secs", self.tokens.prune_interval_secs, TokenSettings::PRUNE_INTERVAL_SECS);
+        in_range(
+            problems,
+            "tokens.prune_interval_secs",
+            self.tokens.prune_interval_secs,
+            TokenSettings::PRUNE_INTERVAL_SECS,
+        );
         in_range(problems, "password.min_length", self.password.min_length, 1..=auth_domain::MAX_PASSWORD_BYTES);
         in_range(
             problems,
@@ -415,7 +435,12 @@ impl Settings {
 }
 
 /// `key must be between a and b (got v) (APP__KEY)` when `value` is outside `range`.
-fn in_range<T: PartialOrd + std::fmt::Display>(problems: &mut Vec<String>, key: &str, value: T, range: RangeInclusive<T>) {
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    problems: &mut Vec<String>,
+    key: &str,
+    value: T,
+    range: RangeInclusive<T>,
+) {
     if !range.contains(&value) {
         problems.push(with_variable(format!(
             "{key} must be between {} and {} (got {value})",

@@ -221,10 +221,8 @@ fn connections_per_worker(settings: &Settings) -> Result<usize, StartupError> {
     if let Err(e) = rlimit::increase_nofile_limit(crate::settings::open_file_limit()) {
         tracing::warn!(error = %e, "could not raise the open-file limit");
     }
-    let per_worker = settings
-        .server
-        .connections_per_worker(settings.database.pool_max_size)
-        .map_err(StartupError::Connections)?;
+    let per_worker =
+        settings.server.connections_per_worker(settings.database.pool_max_size).map_err(StartupError::Connections)?;
     tracing::debug!(per_worker, "connection cap");
     Ok(per_worker)
 }

@@ -48,7 +48,7 @@ fn migrate_applies_the_migrations_once() {
     let db = TestDatabase::sqlite();
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "applied 2 migration(s): 20261129000001, 20261129000002\n");
+    assert_eq!(text(&out.stdout), "applied 3 migration(s): 20261129000001, 20261129000002, 20261130000001\n");
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");
     assert!(db.users().is_empty());
@@ -254,6 +254,51 @@ fn sigterm_lets_the_request_in_flight_finish() {
     let status = server.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(http_get(port, "/health/live").is_err(), "no longer accepting");
+}
+
+#[test]
+fn a_write_the_database_did_not_keep_is_a_failure_with_a_clear_message() {
+    if std::env::var_os("AUTH_TEST_NO_MOUNT").is_some() {
+        return; // chattr needs root, like the durability tests
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("auth.db");
+    let url = format!("sqlite://{}", db_path.display());
+    let out = with_stdin(auth_server("test", &url).args(["user", "create", "--email", "joe@gmail.com"]), "pw123456\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let chattr = |flag: &str| assert!(Command::new("chattr").arg(flag).arg(&db_path).status().unwrap().success());
+    chattr("+i");
+    let out = run(auth_server("test", &url).env("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "300").args([
+        "user",
+        "set-admin",
+        "--email",
+        "joe@gmail.com",
+        "--admin",
+        "true",
+    ]));
+    chattr("-i");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("cannot be written"), "{}", text(&out.stderr));
+    let users = TestDatabase::sqlite_at(&db_path).users();
+    assert_eq!(users.len(), 1);
+    assert!(!users[0].admin, "the flag must not be reported set when it was not");
+}
+
+#[test]
+fn serve_refuses_settings_out_of_range_at_once() {
+    for (variable, value) in [
+        ("APP__PASSWORD__BCRYPT_COST", "31"),
+        ("APP__SERVER__WORKERS", "20000"),
+        ("APP__DATABASE__POOL_MAX_SIZE", "4294967295"),
+        ("APP__TOKENS__LEEWAY_SECS", "9300000000000000"),
+    ] {
+        let started = Instant::now();
+        let out = run(auth_server("test", "sqlite://unused.db").env(variable, value).arg("serve"));
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}");
+        assert!(text(&out.stderr).contains(&format!("({variable})")), "{}", text(&out.stderr));
+        assert!(started.elapsed() < Duration::from_secs(10), "{variable}: {:?}", started.elapsed());
+    }
 }
 
 #[test]

@@ -189,7 +189,10 @@ fn a_shipped_secret_never_listens_beyond_loopback() {
             let s = load(environment, &[("APP__SERVER__HOST", host)]);
             let problems = problems(&s, environment);
             assert_eq!(problems.len(), 1, "{problems:?}");
-            assert!(problems[0].contains("shipped in config/") && problems[0].contains("APP__SERVER__HOST"), "{problems:?}");
+            assert!(
+                problems[0].contains("shipped in config/") && problems[0].contains("APP__SERVER__HOST"),
+                "{problems:?}"
+            );
         }
         for host in ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"] {
             load(environment, &[("APP__SERVER__HOST", host)]).validate(environment).unwrap();
@@ -205,14 +208,34 @@ fn a_shipped_secret_never_listens_beyond_loopback() {
 fn every_number_has_a_range_checked_in_every_environment() {
     let cases: &[(&str, &str, &str)] = &[
         ("APP__SERVER__WORKERS", "20000", "server.workers must be between 0 and 256"),
-        ("APP__SERVER__BLOCKING_THREADS_PER_WORKER", "100000", "server.blocking_threads_per_worker must be between 0 and 1024"),
-        ("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "18446744073709551615", "server.shutdown_timeout_secs must be between 0 and 3600"),
+        (
+            "APP__SERVER__BLOCKING_THREADS_PER_WORKER",
+            "100000",
+            "server.blocking_threads_per_worker must be between 0 and 1024",
+        ),
+        (
+            "APP__SERVER__SHUTDOWN_TIMEOUT_SECS",
+            "18446744073709551615",
+            "server.shutdown_timeout_secs must be between 0 and 3600",
+        ),
         ("APP__SERVER__BODY_TIMEOUT_MS", "0", "server.body_timeout_ms must be between 100 and 600000"),
-        ("APP__SERVER__MAX_CONNECTIONS_PER_WORKER", "1000000", "server.max_connections_per_worker must be between 0 and 100000"),
+        (
+            "APP__SERVER__MAX_CONNECTIONS_PER_WORKER",
+            "1000000",
+            "server.max_connections_per_worker must be between 0 and 100000",
+        ),
         ("APP__DATABASE__POOL_MAX_SIZE", "4294967295", "database.pool_max_size must be between 1 and 256"),
         ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "0", "database.acquire_timeout_ms must be between 1 and 600000"),
-        ("APP__DATABASE__STATEMENT_TIMEOUT_MS", "18446744073709551615", "database.statement_timeout_ms must be between 0 and 86400000"),
-        ("APP__DATABASE__SQLITE_BUSY_TIMEOUT_MS", "99999999999", "database.sqlite_busy_timeout_ms must be between 0 and 600000"),
+        (
+            "APP__DATABASE__STATEMENT_TIMEOUT_MS",
+            "18446744073709551615",
+            "database.statement_timeout_ms must be between 0 and 86400000",
+        ),
+        (
+            "APP__DATABASE__SQLITE_BUSY_TIMEOUT_MS",
+            "99999999999",
+            "database.sqlite_busy_timeout_ms must be between 0 and 600000",
+        ),
         ("APP__TOKENS__ACCESS_TTL_SECS", "0", "tokens.access_ttl_secs must be between 1 and 315360000"),
         ("APP__TOKENS__LEEWAY_SECS", "99999999999999", "tokens.leeway_secs must be between 0 and 3600"),
         ("APP__TOKENS__LEEWAY_SECS", "9300000000000000", "tokens.leeway_secs must be between 0 and 3600"),
@@ -245,7 +268,9 @@ fn more_connections_than_the_open_file_limit_allows_are_refused() {
     if limit / 2 + 1 <= 100_000 {
         let problems = problems(&s, Environment::Test);
         assert!(
-            problems.iter().any(|p| p.contains("open-file limit") && p.contains("APP__SERVER__MAX_CONNECTIONS_PER_WORKER")),
+            problems
+                .iter()
+                .any(|p| p.contains("open-file limit") && p.contains("APP__SERVER__MAX_CONNECTIONS_PER_WORKER")),
             "{problems:?}"
         );
     }

@@ -82,6 +82,16 @@ impl TestDatabase {
         Self { backend: Backend::Sqlite, url, sqlite_dir: Some(dir), pg_schema: None }
     }
 
+    /// The SQLite database in `path`, which the caller owns (to read back what a process stored there).
+    pub fn sqlite_at(path: &std::path::Path) -> Self {
+        Self {
+            backend: Backend::Sqlite,
+            url: format!("sqlite://{}", path.display()),
+            sqlite_dir: None,
+            pg_schema: None,
+        }
+    }
+
     pub fn postgres() -> Self {
         let base = postgres_base_url();
         let schema = format!("test_{}", uuid::Uuid::new_v4().simple());

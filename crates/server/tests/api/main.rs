@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod concurrency;
+mod durability;
 mod fallback;
 mod faults;
 mod garbage;

@@ -61,7 +61,47 @@ async fn passwords_must_meet_the_policy(backend: Backend) {
     assert_eq!(app.db.users().len(), 1);
 }
 
+async fn look_alikes_of_an_existing_email_are_400(backend: Backend) {
+    let app = TestApp::new(backend);
+    app.register("victim@example.com", PASSWORD).await.token(201, "Successfully registered.");
+    for email in [
+        "vic\u{200B}tim@example.com",
+        "vic\u{200D}tim@example.com",
+        "\u{FEFF}victim@example.com",
+        "vic\u{AD}tim@example.com",
+        "\u{202E}victim@example.com",
+        "v\u{456}ctim@example.com",
+        "\u{FF56}ictim@example.com",
+        "vi\u{307}ctim@example.com",
+    ] {
+        app.register(email, PASSWORD).await.assert_fail(400, "Invalid email address.");
+    }
+    let users = app.db.users();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].email, "victim@example.com");
+}
+
+async fn one_email_in_nfc_and_nfd_is_one_account(backend: Backend) {
+    let app = TestApp::new(backend);
+    app.register("jos\u{e9}@example.com", PASSWORD).await.token(201, "Successfully registered.");
+    app.register("jose\u{301}@example.com", PASSWORD).await.assert_fail(202, "User already exists. Please Log in.");
+    app.login("jose\u{301}@example.com", PASSWORD).await.token(200, "Successfully logged in.");
+    assert_eq!(app.db.users().len(), 1);
+    assert_eq!(app.db.users()[0].email, "jos\u{e9}@example.com");
+}
+
+async fn a_password_typed_in_nfd_logs_in_as_nfc(backend: Backend) {
+    let app = TestApp::new(backend);
+    app.register(EMAIL, "caf\u{e9}-cr\u{e8}me").await.token(201, "Successfully registered.");
+    app.login(EMAIL, "cafe\u{301}-cre\u{300}me").await.token(200, "Successfully logged in.");
+    app.login(EMAIL, "caf\u{e9}-cr\u{e8}me").await.token(200, "Successfully logged in.");
+    app.login(EMAIL, "cafe-creme").await.assert_fail(404, "User does not exist.");
+}
+
 on_both_backends!(async
+    look_alikes_of_an_existing_email_are_400,
+    one_email_in_nfc_and_nfd_is_one_account,
+    a_password_typed_in_nfd_logs_in_as_nfc,
     registers_a_new_user,
     registering_twice_is_202,
     registering_in_another_letter_case_is_202,
