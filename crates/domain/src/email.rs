@@ -60,7 +60,8 @@ impl Email {
         if local.is_empty() || local.len() > Self::MAX_LOCAL_LEN || !domain_ok {
             return Err(EmailError::Invalid);
         }
-        Ok(Self(normalised.to_lowercase()))
+        // Lower-casing can leave a text that is not in NFC; normalise once more.
+        Ok(Self(normalised.to_lowercase().nfc().collect()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -259,23 +259,19 @@ fn every_number_has_a_range_checked_in_every_environment() {
 #[test]
 fn more_connections_than_the_open_file_limit_allows_are_refused() {
     let limit = auth_server::settings::open_file_limit();
-    let workers = "2";
-    let too_many = (limit / 2 + 1).min(100_000).to_string();
+    // 256 workers × 100,000 connections × 2 descriptors: more than any open-file limit in use.
+    assert!(limit < 256 * 100_000 * 2, "the hard open-file limit is {limit}");
     let s = load(
         Environment::Test,
-        &[("APP__SERVER__WORKERS", workers), ("APP__SERVER__MAX_CONNECTIONS_PER_WORKER", &too_many)],
+        &[("APP__SERVER__WORKERS", "256"), ("APP__SERVER__MAX_CONNECTIONS_PER_WORKER", "100000")],
     );
-    if limit / 2 + 1 <= 100_000 {
-        let problems = problems(&s, Environment::Test);
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("open-file limit") && p.contains("APP__SERVER__MAX_CONNECTIONS_PER_WORKER")),
-            "{problems:?}"
-        );
-    }
+    let problems = problems(&s, Environment::Test);
+    assert!(
+        problems.iter().any(|p| p.contains("open-file limit") && p.contains("APP__SERVER__MAX_CONNECTIONS_PER_WORKER")),
+        "{problems:?}"
+    );
     // The default (0) derives a cap that fits.
-    let derived = load(Environment::Test, &[("APP__SERVER__WORKERS", workers)]);
+    let derived = load(Environment::Test, &[("APP__SERVER__WORKERS", "2")]);
     let per_worker = derived.server.connections_per_worker(derived.database.pool_max_size).unwrap();
     assert!(per_worker >= 1 && (per_worker as u64) * 2 * 2 < limit, "{per_worker} with limit {limit}");
 }
