@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help run test bench bench-load bench-micro lint fmt ci migrate clean
+.PHONY: help run test api-check bench bench-load bench-micro lint fmt ci migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -12,6 +12,9 @@ run: ## start the service (SQLite in data/auth.db, migrations applied at start)
 
 test: ## run the whole workspace's tests on SQLite and PostgreSQL
 	scripts/with-test-postgres.sh $(CARGO) test --locked --workspace
+
+api-check: ## Schemathesis (pinned, in target/api-check) against a release server: the API matches /openapi.json
+	scripts/api-check/run.sh
 
 bench: bench-load bench-micro ## both benchmarks below
 

@@ -1,8 +1,8 @@
+use crate::wire::MessageBody;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, header::ContentType};
 use actix_web::{HttpResponse, ResponseError};
 use auth_domain::{LoginError, LogoutError, RegisterError, StatusError, StoreError, TokenError};
-use serde::Serialize;
 
 /// Every failure the API reports. Each maps to one status and one `{"status":"fail","message":...}` body;
 /// messages are fixed strings, so no input, secret or internal detail reaches a client.
@@ -12,7 +12,7 @@ pub enum ApiError {
     BadRequest(String),
     #[error("Content-Type must be application/json.")]
     UnsupportedMediaType,
-    #[error("Request body is too large (at most {} bytes).", crate::MAX_BODY_BYTES)]
+    #[error("Request body is too large (at most {} bytes).", crate::extract::MAX_BODY_BYTES)]
     PayloadTooLarge,
     #[error("User already exists. Please Log in.")]
     UserExists,
@@ -39,17 +39,12 @@ pub enum ApiError {
     ClientGone,
     #[error("Service temporarily unavailable. Please try again.")]
     Unavailable,
+    /// The database failed: 503 (500 for data the domain cannot accept). The cause stays the error's
+    /// `source()`, logged once where the request ends, never sent.
+    #[error("{}", store_message(.0))]
+    Store(#[source] StoreError),
     #[error("Internal server error.")]
     Internal,
-}
-
-/// `{"status": "fail" | "success", "message": ...}`: every error, and the answers that carry only a message.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = MessageBody)]
-pub(crate) struct FailBody<'a> {
-    #[schema(pattern = "^(success|fail)$")]
-    pub status: &'static str,
-    pub message: &'a str,
 }
 
 impl ResponseError for ApiError {
@@ -70,6 +65,8 @@ impl ResponseError for ApiError {
             // nginx's "client closed request": it appears only in logs and metrics.
             Self::ClientGone => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,14 +84,14 @@ impl ResponseError for ApiError {
             };
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
         }
-        if *self == Self::Unavailable {
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
         if *self == Self::RequestTimeout {
             // The rest of the body may still be on its way: this connection cannot carry another request.
             response.insert_header((header::CONNECTION, HeaderValue::from_static("close")));
         }
-        response.json(FailBody { status: "fail", message: &message })
+        response.json(MessageBody::fail(&message))
     }
 }
 
@@ -110,21 +107,14 @@ impl From<TokenError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            // The pool logs an outage's cause once; one line per refused request would flood the log.
-            StoreError::Unavailable(cause) => {
-                tracing::debug!(%cause, "no database connection");
-                Self::Unavailable
-            }
-            StoreError::Query(cause) => {
-                tracing::error!(%cause, "database query failed");
-                Self::Unavailable
-            }
-            StoreError::Corrupt(cause) => {
-                tracing::error!(%cause, "unexpected data in the database");
-                Self::Internal
-            }
-        }
+        Self::Store(e)
+    }
+}
+
+fn store_message(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Corrupt(_) => "Internal server error.",
+        StoreError::Unavailable(_) | StoreError::Query(_) => "Service temporarily unavailable. Please try again.",
     }
 }
 

@@ -9,14 +9,13 @@ mod hash_limiter;
 mod observe;
 mod openapi;
 mod routes;
+mod wire;
 
+pub use blocking::run_blocking;
 pub use client::{BodyTimeout, Client, ClientSocket};
 pub use error::ApiError;
-pub use extract::{AuthHeaderError, BearerToken, Credentials, parse_authorization};
+pub use extract::{AuthHeaderError, BearerToken, Credentials, MAX_BODY_BYTES, parse_authorization};
 pub use hash_limiter::HashLimiter;
 pub use openapi::openapi;
 pub use routes::metrics::{MetricsSource, metrics};
 pub use routes::{configure, routes};
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;

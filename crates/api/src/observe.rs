@@ -12,7 +12,7 @@ pub(crate) fn outcome<T>(result: &Result<T, ApiError>, success: &'static str) ->
         Err(ApiError::TokenExpired) => "expired",
         Err(ApiError::TokenRevoked) => "revoked",
         Err(ApiError::TokenInvalid | ApiError::MalformedBearer | ApiError::MissingToken { .. }) => "invalid",
-        Err(ApiError::Unavailable | ApiError::Internal) => "error",
+        Err(ApiError::Unavailable | ApiError::Internal | ApiError::Store(_)) => "error",
         Err(ApiError::ClientGone) => "client_gone",
         Err(_) => "rejected",
     }

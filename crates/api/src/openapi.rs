@@ -3,18 +3,6 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-/// The JSON body of register and login.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // describes the body `Credentials` reads by hand
-pub(crate) struct CredentialsBody {
-    /// One `@`, a domain with a dot, at most 254 characters; compared case-insensitively
-    #[schema(example = "joe@gmail.com")]
-    email: String,
-    /// At least `password.min_length` characters (default 6), at most 72 bytes
-    #[schema(example = "123456", format = Password)]
-    password: String,
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -30,7 +18,7 @@ pub(crate) struct CredentialsBody {
         crate::routes::health::ready,
         crate::routes::metrics::metrics,
     ),
-    components(schemas(CredentialsBody)),
+    components(schemas(crate::extract::Credentials)),
     modifiers(&BearerScheme),
     tags((name = "auth", description = "Users and tokens"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
 )]
@@ -49,7 +37,47 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The document as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document as served at `/openapi.json`: what the annotations say, plus the password length the
+/// service is configured with.
+pub fn openapi(min_password_length: usize) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{RefOr, Schema};
+    let mut document = ApiDoc::openapi();
+    let password =
+        document.components.as_mut().and_then(|c| c.schemas.get_mut("CredentialsBody")).and_then(
+            |schema| match schema {
+                RefOr::T(Schema::Object(object)) => object.properties.get_mut("password"),
+                _ => None,
+            },
+        );
+    if let Some(RefOr::T(Schema::Object(password))) = password {
+        password.min_length = Some(min_password_length);
+    }
+    link_tokens_to_their_uses(&mut document);
+    document
+}
+
+/// The token a registration or login returns opens status and logout: links say so (the token goes in
+/// the `Authorization` header, `Bearer <auth_token>`), so that a client generator or a stateful fuzzer
+/// can follow them.
+fn link_tokens_to_their_uses(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::Link;
+    for (path, status) in [("/auth/register", "201"), ("/auth/login", "200")] {
+        let response = document
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|operation| operation.responses.responses.get_mut(status));
+        if let Some(RefOr::T(response)) = response {
+            for (name, operation_id) in [("status", "status"), ("logout", "logout")] {
+                let link = Link::builder()
+                    .operation_id(operation_id)
+                    .parameter("header.Authorization", "Bearer {$response.body#/auth_token}")
+                    .description(format!("`Authorization: Bearer <auth_token>` for `{operation_id}`"))
+                    .build();
+                response.links.insert(name.to_owned(), RefOr::T(link));
+            }
+        }
+    }
 }

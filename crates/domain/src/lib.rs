@@ -16,13 +16,14 @@ mod user;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, SystemClock};
 pub use email::{Email, EmailError};
-pub use password::{MAX_PASSWORD_BYTES, Password, PasswordError, PasswordPolicy};
+pub use password::{MAX_PASSWORD_CHARS, Password, PasswordError, PasswordPolicy};
 pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
 pub use service::AuthService;
 pub use store::{
-    InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome, StoreError, UserStore,
+    Cause, ErrorChain, InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome,
+    StoreError, UserStore, cause,
 };
 pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
 pub use use_cases::admin::AdminError;

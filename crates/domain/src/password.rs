@@ -1,8 +1,10 @@
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 
-/// bcrypt only reads the first 72 bytes; longer passwords are refused rather than silently truncated.
-pub const MAX_PASSWORD_BYTES: usize = 72;
+/// The longest password, in characters as sent. bcrypt reads at most 72 bytes: the hasher pre-hashes a
+/// longer one (SHA-256) rather than cut it. Counted in characters, not bytes, so that the API's schema
+/// (`maxLength`) states the rule exactly.
+pub const MAX_PASSWORD_CHARS: usize = 128;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordPolicy {
@@ -19,7 +21,7 @@ impl Default for PasswordPolicy {
 pub enum PasswordError {
     #[error("Password must be at least {min} characters.")]
     TooShort { min: usize },
-    #[error("Password must be at most {MAX_PASSWORD_BYTES} bytes.")]
+    #[error("Password must be at most {MAX_PASSWORD_CHARS} characters.")]
     TooLong,
 }
 
@@ -27,17 +29,17 @@ pub enum PasswordError {
 pub struct Password(SecretString);
 
 impl Password {
-    /// Normalises to NFC first: `é` typed as one character or as `e` plus an accent is one password.
+    /// Counts the characters as sent (what a client and the API's schema see), then keeps the NFC form
+    /// for hashing: `é` typed as one character or as `e` plus an accent is one password.
     pub fn new(raw: SecretString, policy: &PasswordPolicy) -> Result<Self, PasswordError> {
-        let value = normalised(&raw);
-        let text = value.expose_secret();
-        if text.len() > MAX_PASSWORD_BYTES {
+        let length = raw.expose_secret().chars().count();
+        if length > MAX_PASSWORD_CHARS {
             return Err(PasswordError::TooLong);
         }
-        if text.chars().count() < policy.min_length {
+        if length < policy.min_length {
             return Err(PasswordError::TooShort { min: policy.min_length });
         }
-        Ok(Self(value))
+        Ok(Self(normalised(&raw)))
     }
 
     pub(crate) fn secret(&self) -> &SecretString {
@@ -75,12 +77,12 @@ mod tests {
     }
 
     #[test]
-    fn refuses_more_than_72_bytes() {
+    fn refuses_more_than_128_characters() {
         let policy = PasswordPolicy::default();
-        assert!(Password::new(secret(&"a".repeat(72)), &policy).is_ok());
-        assert_eq!(Password::new(secret(&"a".repeat(73)), &policy).unwrap_err(), PasswordError::TooLong);
-        // 37 two-byte characters = 74 bytes
-        assert_eq!(Password::new(secret(&"é".repeat(37)), &policy).unwrap_err(), PasswordError::TooLong);
+        assert!(Password::new(secret(&"a".repeat(128)), &policy).is_ok());
+        assert_eq!(Password::new(secret(&"a".repeat(129)), &policy).unwrap_err(), PasswordError::TooLong);
+        // 128 four-byte characters are 512 bytes: allowed (the hasher pre-hashes them)
+        assert!(Password::new(secret(&"\u{1F600}".repeat(128)), &policy).is_ok());
     }
 
     #[test]
@@ -98,6 +100,6 @@ mod tests {
     #[test]
     fn error_messages_name_the_limits() {
         assert_eq!(PasswordError::TooShort { min: 8 }.to_string(), "Password must be at least 8 characters.");
-        assert_eq!(PasswordError::TooLong.to_string(), "Password must be at most 72 bytes.");
+        assert_eq!(PasswordError::TooLong.to_string(), "Password must be at most 128 characters.");
     }
 }

@@ -1,4 +1,4 @@
-use crate::password::{MAX_PASSWORD_BYTES, Password, normalised};
+use crate::password::{Password, normalised};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 
@@ -52,14 +52,10 @@ impl PasswordHasher {
         Ok(Self { cost, dummy_hash })
     }
 
-    pub fn cost(&self) -> u32 {
-        self.cost
-    }
-
     pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
-        // `Password` guarantees at most 72 bytes, which bcrypt reads in full (only its NUL terminator is
-        // dropped at exactly 72), so the truncating entry point loses nothing here.
-        let hash = bcrypt::hash(password.secret().expose_secret(), self.cost)?;
+        // At most 72 bytes reach bcrypt, which it reads in full (only its NUL terminator is dropped at
+        // exactly 72), so its truncating entry point loses nothing; it is also how every stored hash was made.
+        let hash = bcrypt::hash(bcrypt_input(password.secret().expose_secret().as_bytes()), self.cost)?;
         Ok(PasswordHash(hash))
     }
 
@@ -82,11 +78,25 @@ impl PasswordHasher {
     }
 }
 
-/// One bcrypt verification. Registration refuses passwords over 72 bytes, so a longer candidate can
-/// never be right; it is still checked (truncated) so the answer takes as long as any other.
+/// bcrypt reads at most 72 bytes. A longer password is replaced by the base64 of its SHA-256 (44
+/// bytes, never a NUL) rather than cut, so that every character counts. Passwords over 72 bytes were
+/// refused before this, so no stored hash was made another way.
+fn bcrypt_input(password: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    if password.len() <= BCRYPT_MAX_BYTES {
+        std::borrow::Cow::Borrowed(password)
+    } else {
+        let digest = sha2::Sha256::digest(password);
+        std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(digest).into_bytes())
+    }
+}
+
+const BCRYPT_MAX_BYTES: usize = 72;
+
+/// One bcrypt verification.
 fn check(candidate: &[u8], hash: &PasswordHash) -> bool {
-    let matches = bcrypt::verify(candidate, hash.as_str()).unwrap_or(false);
-    matches && candidate.len() <= MAX_PASSWORD_BYTES
+    bcrypt::verify(bcrypt_input(candidate), hash.as_str()).unwrap_or(false)
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -126,9 +136,15 @@ mod tests {
     fn a_password_sharing_the_first_72_bytes_does_not_match() {
         let hasher = PasswordHasher::new(4).unwrap();
         let base = "a".repeat(72);
+        let long = format!("{base}b");
         let hash = hasher.hash(&Password::new(secret(&base), &PasswordPolicy::default()).unwrap()).unwrap();
         assert!(hasher.verify(&secret(&base), Some(&hash)));
-        assert!(!hasher.verify(&secret(&format!("{base}b")), Some(&hash)));
+        assert!(!hasher.verify(&secret(&long), Some(&hash)));
+        // and the other way round: every character of a long password counts
+        let hash = hasher.hash(&Password::new(secret(&long), &PasswordPolicy::default()).unwrap()).unwrap();
+        assert!(hasher.verify(&secret(&long), Some(&hash)));
+        assert!(!hasher.verify(&secret(&base), Some(&hash)));
+        assert!(!hasher.verify(&secret(&format!("{base}c")), Some(&hash)));
     }
 
     #[test]

@@ -29,8 +29,9 @@ impl AuthService {
         Self { users, revocations, hasher, tokens, policy, clock }
     }
 
-    pub fn tokens(&self) -> &TokenCodec {
-        &self.tokens
+    /// What a new password must satisfy (the API's document states it).
+    pub fn password_policy(&self) -> PasswordPolicy {
+        self.policy
     }
 
     /// Whole seconds: both databases and the RFC 3339 output then agree on the value.

@@ -6,20 +6,45 @@ use crate::password_hasher::PasswordHash;
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// What the storage layer said went wrong, kept as the error's `source()` for the log; it never
+/// reaches a client.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
+/// A cause that is only a message.
+pub fn cause(message: impl Into<String>) -> Cause {
+    Arc::from(Box::<dyn std::error::Error + Send + Sync>::from(message.into()))
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// No connection could be had (the database is down or every connection is busy): worth retrying
     /// later. The storage layer logs the cause once per outage, so callers need not.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
     /// A statement failed or timed out on a connection that was working.
-    #[error("database query failed: {0}")]
-    Query(String),
+    #[error("database query failed")]
+    Query(#[source] Cause),
     /// The database answered with something the domain cannot accept (a bug or a hand-edited row).
     #[error("unexpected data in the database: {0}")]
     Corrupt(String),
 }
+
+/// Equal when of the same kind for the same reason (as the causes print).
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Unavailable(a), Self::Unavailable(b)) | (Self::Query(a), Self::Query(b)) => {
+                a.to_string() == b.to_string()
+            }
+            (Self::Corrupt(a), Self::Corrupt(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoreError {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InsertUserError {
@@ -69,19 +94,49 @@ pub trait UserStore: Send + Sync {
     fn delete_user(&self, email: &Email) -> Result<bool, StoreError>;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum NotReady {
-    #[error("the database is unreachable: {0}")]
-    Unavailable(String),
+    #[error("the database is unreachable")]
+    Unavailable(#[source] Cause),
     #[error("{0} database migration(s) are pending")]
     PendingMigrations(usize),
     /// A write could not be committed: a full disk, a read-only file or mount, a read-only replica.
-    #[error("the database cannot be written: {0}")]
-    NotWritable(String),
+    #[error("the database cannot be written")]
+    NotWritable(#[source] Cause),
     /// The SQLite file at the configured path is gone, or is another file than the one the service has
     /// open: what is written now would be lost at the next start.
     #[error("the database file {0} was removed or replaced while the service runs")]
     FileReplaced(String),
+}
+
+impl PartialEq for NotReady {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Unavailable(a), Self::Unavailable(b)) | (Self::NotWritable(a), Self::NotWritable(b)) => {
+                a.to_string() == b.to_string()
+            }
+            (Self::PendingMigrations(a), Self::PendingMigrations(b)) => a == b,
+            (Self::FileReplaced(a), Self::FileReplaced(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for NotReady {}
+
+/// An error with its causes, `outer: inner: innermost`, for one log field.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 /// Whether storage can serve requests: reachable, writable, with its schema up to date.

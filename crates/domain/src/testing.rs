@@ -23,7 +23,7 @@ struct Inner {
 impl MemoryStore {
     fn check(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
         if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("connection refused".into()));
+            return Err(StoreError::Unavailable(crate::store::cause("connection refused")));
         }
         Ok(self.inner.lock().unwrap())
     }
@@ -44,9 +44,14 @@ impl MemoryStore {
     }
 
     pub fn delete_user_by_id(&self, id: UserId) {
-        let mut inner = self.inner.lock().unwrap();
-        inner.users.retain(|c| c.user.id != id);
-        inner.revoked.retain(|_, r| r.user_id != id);
+        self.inner.lock().unwrap().remove_user(id);
+    }
+}
+
+impl Inner {
+    fn remove_user(&mut self, id: UserId) {
+        self.users.retain(|c| c.user.id != id);
+        self.revoked.retain(|_, r| r.user_id != id);
     }
 }
 
@@ -82,12 +87,14 @@ impl UserStore for MemoryStore {
         }))
     }
 
+    /// One critical section, as the database's one DELETE with its cascade.
     fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
-        let id = self.check()?.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id);
-        if let Some(id) = id {
-            self.delete_user_by_id(id);
-        }
-        Ok(id.is_some())
+        let mut inner = self.check()?;
+        let Some(id) = inner.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id) else {
+            return Ok(false);
+        };
+        inner.remove_user(id);
+        Ok(true)
     }
 }
 

@@ -1,9 +1,10 @@
 use auth_domain::StoreError;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use std::sync::Arc;
 
 /// A statement that failed (including a lost connection or a statement timeout).
-pub fn query_failed(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Query(e.to_string())
+pub fn query_failed(e: DieselError) -> StoreError {
+    StoreError::Query(Arc::new(e))
 }
 
 pub fn is_unique_violation(e: &DieselError) -> bool {
@@ -14,6 +15,7 @@ pub fn is_foreign_key_violation(e: &DieselError) -> bool {
     matches!(e, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
 }
 
+/// No connection within the acquire timeout; r2d2's error carries the last connection error.
 pub fn checkout(e: r2d2::Error) -> StoreError {
-    StoreError::Unavailable(format!("no database connection: {e}"))
+    StoreError::Unavailable(Arc::new(e))
 }

@@ -11,31 +11,37 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 const MIGRATION_LOCK_KEY: i64 = 0x6175_7468_5f6d_6967;
 
 #[derive(Debug, thiserror::Error)]
-#[error("database migration failed: {0}")]
-pub struct MigrationError(String);
+#[error("database migration failed")]
+pub struct MigrationError(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+impl MigrationError {
+    fn from(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(cause.into())
+    }
+}
 
 /// Applies the pending migrations on a connection of its own (no statement timeout, not pooled) and
 /// returns the versions it applied.
 pub fn run_migrations(settings: &PoolSettings) -> Result<Vec<String>, MigrationError> {
-    crate::pool::ensure_sqlite_directory(&settings.url).map_err(|e| MigrationError(e.to_string()))?;
+    crate::pool::ensure_sqlite_directory(&settings.url).map_err(|e| MigrationError::from(e))?;
     let manager = crate::connection::SchemeManager::creating(settings.url.clone());
-    let mut conn = manager.connect().map_err(|e| MigrationError(e.to_string()))?;
+    let mut conn = manager.connect().map_err(|e| MigrationError::from(e))?;
     let setup = crate::connection::SessionSetup { statement_timeout_ms: 0, ..settings.session_setup() };
-    setup.on_acquire(&mut conn).map_err(|e| MigrationError(e.to_string()))?;
+    setup.on_acquire(&mut conn).map_err(|e| MigrationError::from(e))?;
 
     let applied = match &mut conn {
         DbConnection::Pg(pg) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                 .execute(pg)
-                .map_err(|e| MigrationError(e.to_string()))?;
+                .map_err(|e| MigrationError::from(e))?;
             let result = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions);
             let unlock = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(pg);
-            let applied = result.map_err(|e| MigrationError(e.to_string()))?;
-            unlock.map_err(|e| MigrationError(e.to_string()))?;
+            let applied = result.map_err(|e| MigrationError::from(e))?;
+            unlock.map_err(|e| MigrationError::from(e))?;
             applied
         }
         DbConnection::Sqlite(sqlite) => {
-            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(versions).map_err(|e| MigrationError(e.to_string()))?
+            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(versions).map_err(|e| MigrationError::from(e))?
         }
     };
     for version in &applied {
@@ -49,10 +55,9 @@ fn versions(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String
 }
 
 /// How many embedded migrations the connected database has not applied.
-pub(crate) fn pending_migrations(conn: &mut DbConnection) -> Result<usize, String> {
-    let pending = match conn {
+pub(crate) fn pending_migrations(conn: &mut DbConnection) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
         DbConnection::Pg(pg) => pg.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),
         DbConnection::Sqlite(sqlite) => sqlite.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
-    };
-    pending.map_err(|e| e.to_string())
+    }
 }

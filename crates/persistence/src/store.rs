@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use r2d2::PooledConnection;
+use std::sync::Arc;
 
 /// The domain's stores over one r2d2 pool. Every method is a single statement.
 ///
@@ -73,7 +74,7 @@ impl UserStore for DieselStore {
         let inserted = self.track(diesel::insert_into(users::table).values(&row).load::<UserRow>(&mut self.conn()?));
         match inserted.map(|rows| rows.into_iter().next()) {
             Ok(Some(row)) => Ok(row.into_user()?),
-            Ok(None) => Err(StoreError::Query("the insert returned no row".into()).into()),
+            Ok(None) => Err(StoreError::Query(auth_domain::cause("the insert returned no row")).into()),
             Err(e) if is_unique_violation(&e) => Err(InsertUserError::EmailTaken),
             Err(e) => Err(query_failed(e).into()),
         }
@@ -127,14 +128,14 @@ impl Readiness for DieselStore {
             file.check()?;
         }
         self.write_failure.check()?;
-        let mut conn = self.pool.get().map_err(|e| match e.to_string() {
-            cause if cause.contains(crate::connection::NOT_WRITABLE) => NotReady::NotWritable(cause),
-            cause => NotReady::Unavailable(cause),
+        let mut conn = self.pool.get().map_err(|e| {
+            let not_writable = e.to_string().contains(crate::connection::NOT_WRITABLE);
+            if not_writable { NotReady::NotWritable(Arc::new(e)) } else { NotReady::Unavailable(Arc::new(e)) }
         })?;
         match crate::migrations::pending_migrations(&mut conn) {
             Ok(0) => {}
             Ok(pending) => return Err(NotReady::PendingMigrations(pending)),
-            Err(e) => return Err(NotReady::Unavailable(e)),
+            Err(e) => return Err(NotReady::Unavailable(Arc::from(e))),
         }
         // Only a committed write shows that writes can be stored (a full disk or a read-only file
         // lets every read through). It is larger than any write of ours, so that a nearly full disk
@@ -144,7 +145,7 @@ impl Readiness for DieselStore {
         diesel::update(readiness_probe::table.filter(readiness_probe::id.eq(1)))
             .set((readiness_probe::checked_at.eq(now), readiness_probe::padding.eq(padding)))
             .execute(&mut conn)
-            .map_err(|e| NotReady::NotWritable(e.to_string()))?;
+            .map_err(|e| NotReady::NotWritable(Arc::new(e)))?;
         Ok(())
     }
 }

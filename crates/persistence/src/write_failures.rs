@@ -27,7 +27,8 @@ impl RecentWriteFailure {
     pub(crate) fn check(&self) -> Result<(), NotReady> {
         match &*self.0.lock().unwrap_or_else(PoisonError::into_inner) {
             Some((at, cause)) if at.elapsed() < Self::MEMORY => {
-                Err(NotReady::NotWritable(format!("a write failed {} ms ago: {cause}", at.elapsed().as_millis())))
+                let ago = at.elapsed().as_millis();
+                Err(NotReady::NotWritable(auth_domain::cause(format!("a write failed {ago} ms ago: {cause}"))))
             }
             _ => Ok(()),
         }

@@ -40,7 +40,7 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         for file in std::fs::read_dir(self.path()).into_iter().flatten().flatten() {
-            let _ = Command::new("chattr").arg("-i").arg(file.path()).status();
+            let _ = Command::new("chattr").arg("-i").arg(file.path()).stderr(std::process::Stdio::null()).status();
         }
         let _ = Command::new("umount").arg("-l").arg(self.path()).status();
     }

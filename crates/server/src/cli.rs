@@ -1,6 +1,7 @@
 use crate::settings::{Environment, Settings};
-use crate::startup::{Application, build_auth_service, pool_settings};
+use crate::startup::{Application, Components};
 use auth_domain::SystemClock;
+use auth_persistence::PoolSettings;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,7 +16,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Apply pending migrations and serve the HTTP API (the default)
-    Serve,
+    Serve {
+        /// Once listening, print `listening on HOST:PORT` on standard output (with `server.port` 0,
+        /// the port the system picked)
+        #[arg(long)]
+        print_address: bool,
+    },
     /// Apply pending database migrations and exit
     Migrate,
     /// Manage issued tokens
@@ -91,22 +97,28 @@ impl Cli {
         match self.run_command(environment, &settings) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                tracing::error!(error = %e, "auth-server failed");
-                eprintln!("auth-server: {e}");
+                let chain = auth_domain::ErrorChain(e.as_ref());
+                tracing::error!(error = %chain, "auth-server failed");
+                eprintln!("auth-server: {chain}");
                 ExitCode::FAILURE
             }
         }
     }
 
     fn run_command(self, environment: Environment, settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
-        match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => {
+        match self.command.unwrap_or(Command::Serve { print_address: false }) {
+            Command::Serve { print_address } => {
                 tracing::info!(environment = environment.as_str(), "starting auth-service");
-                actix_web::rt::System::new()
-                    .block_on(async { Application::build(settings)?.run_until_stopped().await.map_err(Into::into) })
+                actix_web::rt::System::new().block_on(async {
+                    let application = Application::build(settings)?;
+                    if print_address {
+                        report(&format!("listening on {}:{}", settings.server.host, application.port()));
+                    }
+                    application.run_until_stopped().await.map_err(Into::into)
+                })
             }
             Command::Migrate => {
-                let applied = auth_persistence::run_migrations(&pool_settings(settings)?)?;
+                let applied = auth_persistence::run_migrations(&PoolSettings::try_from(&settings.database)?)?;
                 report(&format!("applied {} migration(s){}", applied.len(), list(&applied)));
                 Ok(())
             }
@@ -127,8 +139,7 @@ impl Cli {
                 Ok(())
             }
             Command::Tokens { command: TokensCommand::Prune } => {
-                let service = build_auth_service(settings, Arc::new(SystemClock))?;
-                let pruned = service.prune_revocations()?;
+                let pruned = Components::build(settings, Arc::new(SystemClock))?.service().prune_revocations()?;
                 report(&format!("pruned {pruned} expired revocation(s)"));
                 Ok(())
             }
@@ -137,7 +148,8 @@ impl Cli {
 }
 
 fn run_user_command(command: UserCommand, settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let service = build_auth_service(settings, Arc::new(SystemClock))?;
+    let components = Components::build(settings, Arc::new(SystemClock))?;
+    let service = components.service();
     match command {
         UserCommand::Create { email, admin } => {
             let password = read_password()?;
@@ -152,8 +164,9 @@ fn run_user_command(command: UserCommand, settings: &Settings) -> Result<(), Box
             report(&format!("user {} ({}) admin: {}", user.id, user.email, user.admin));
         }
         UserCommand::Delete { email } => {
-            service.delete_user(&email)?;
-            report(&format!("deleted {}", email.trim().to_lowercase()));
+            let email = auth_domain::Email::parse(&email)?;
+            service.delete_user(email.as_str())?;
+            report(&format!("deleted {email}"));
         }
     }
     Ok(())

@@ -9,4 +9,4 @@ pub mod startup;
 pub mod telemetry;
 
 pub use settings::{Environment, Settings};
-pub use startup::{AppData, Application, StartupError, assemble, build_auth_service, build_components, token_settings};
+pub use startup::{Application, Components, MetricsPlacement, StartupError};

@@ -144,15 +144,17 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u64,
 }
 
-impl DatabaseSettings {
-    /// What the pool is built from; fails only on a URL the persistence crate does not accept.
-    pub fn pool_settings(&self) -> Result<PoolSettings, auth_persistence::DatabaseUrlError> {
+/// What the pool is built from; fails only on a URL the persistence crate does not accept.
+impl TryFrom<&DatabaseSettings> for PoolSettings {
+    type Error = auth_persistence::DatabaseUrlError;
+
+    fn try_from(db: &DatabaseSettings) -> Result<Self, Self::Error> {
         Ok(PoolSettings {
-            url: DatabaseUrl::parse(self.url.expose_secret())?,
-            max_size: self.pool_max_size,
-            acquire_timeout: std::time::Duration::from_millis(self.acquire_timeout_ms),
-            sqlite_busy_timeout_ms: self.sqlite_busy_timeout_ms,
-            statement_timeout_ms: self.statement_timeout_ms,
+            url: DatabaseUrl::parse(db.url.expose_secret())?,
+            max_size: db.pool_max_size,
+            acquire_timeout: std::time::Duration::from_millis(db.acquire_timeout_ms),
+            sqlite_busy_timeout_ms: db.sqlite_busy_timeout_ms,
+            statement_timeout_ms: db.statement_timeout_ms,
         })
     }
 }
@@ -169,6 +171,18 @@ pub struct TokenSettings {
 
 impl TokenSettings {
     pub const PRUNE_INTERVAL_SECS: RangeInclusive<u64> = 1..=7 * 24 * 3600;
+}
+
+/// What the token codec is built from.
+impl From<&TokenSettings> for auth_domain::TokenSettings {
+    fn from(tokens: &TokenSettings) -> Self {
+        Self {
+            secret: tokens.secret.clone(),
+            issuer: tokens.issuer.clone(),
+            access_ttl_secs: tokens.access_ttl_secs,
+            leeway_secs: tokens.leeway_secs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -418,7 +432,7 @@ impl Settings {
             self.tokens.prune_interval_secs,
             TokenSettings::PRUNE_INTERVAL_SECS,
         );
-        in_range(problems, "password.min_length", self.password.min_length, 1..=auth_domain::MAX_PASSWORD_BYTES);
+        in_range(problems, "password.min_length", self.password.min_length, 1..=auth_domain::MAX_PASSWORD_CHARS);
         in_range(
             problems,
             "password.bcrypt_cost",

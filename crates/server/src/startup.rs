@@ -1,5 +1,5 @@
 use crate::http::{MetricsEndpoint, RequestSpan};
-use crate::settings::Settings;
+use crate::settings::{MetricsSettings, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -29,69 +29,64 @@ pub enum StartupError {
     Bind { address: String, source: std::io::Error },
 }
 
-pub fn pool_settings(settings: &Settings) -> Result<PoolSettings, StartupError> {
-    Ok(settings.database.pool_settings()?)
+/// Where `/metrics` is served, decided once from `metrics.enabled` and `metrics.bind`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsPlacement {
+    Off,
+    MainAddress,
+    OwnAddress(String),
 }
 
-/// The composition root: migrates the database, then wires the stores, hasher and token codec into
-/// the use cases. Returns the store too, for readiness and pool metrics.
-pub fn build_components(
-    settings: &Settings,
-    clock: Arc<dyn Clock>,
-) -> Result<(AuthService, Arc<DieselStore>), StartupError> {
-    let pool_settings = pool_settings(settings)?;
-    run_migrations(&pool_settings)?;
-    let store = Arc::new(DieselStore::open(&pool_settings)?);
-    Ok((assemble(settings, store.clone(), clock)?, store))
-}
-
-/// The use cases over an existing store (no migration, no connection made).
-pub fn assemble(
-    settings: &Settings,
-    store: Arc<DieselStore>,
-    clock: Arc<dyn Clock>,
-) -> Result<AuthService, StartupError> {
-    let tokens = TokenCodec::new(&token_settings(settings))?;
-    let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
-    let policy = PasswordPolicy { min_length: settings.password.min_length };
-    Ok(AuthService::new(store.clone(), store, hasher, tokens, policy, clock))
-}
-
-pub fn token_settings(settings: &Settings) -> auth_domain::TokenSettings {
-    auth_domain::TokenSettings {
-        secret: settings.tokens.secret.clone(),
-        issuer: settings.tokens.issuer.clone(),
-        access_ttl_secs: settings.tokens.access_ttl_secs,
-        leeway_secs: settings.tokens.leeway_secs,
+impl MetricsPlacement {
+    pub fn of(settings: &MetricsSettings) -> Self {
+        match (settings.enabled, settings.bind.as_str()) {
+            (false, _) => Self::Off,
+            (true, "") => Self::MainAddress,
+            (true, bind) => Self::OwnAddress(bind.to_owned()),
+        }
     }
 }
 
-pub fn build_auth_service(settings: &Settings, clock: Arc<dyn Clock>) -> Result<AuthService, StartupError> {
-    build_components(settings, clock).map(|(service, _)| service)
-}
-
-/// What every worker's app shares: the use cases, the bound on concurrent hashing, the readiness probe
-/// and, when it is served on the main address, the metrics endpoint.
+/// The composition root: everything the service is made of, wired once from the settings. What every
+/// worker's app shares (the use cases, the hash bound, the body timeout, readiness and, on the main
+/// address, the metrics endpoint) is held as `web::Data`, so cloning it per worker is cheap.
 #[derive(Clone)]
-pub struct AppData {
+pub struct Components {
     service: web::Data<AuthService>,
+    store: Arc<DieselStore>,
     hashes: web::Data<HashLimiter>,
     body_timeout: web::Data<BodyTimeout>,
     readiness: web::Data<dyn Readiness>,
-    metrics: Option<web::Data<dyn MetricsSource>>,
+    metrics: MetricsPlacement,
 }
 
-impl AppData {
-    pub fn new(service: AuthService, store: Arc<DieselStore>, settings: &Settings) -> Self {
-        let metrics = (settings.metrics.enabled && settings.metrics.bind.is_empty()).then(|| metrics_source(&store));
-        let readiness: Arc<dyn Readiness> = store;
-        Self {
+impl Components {
+    /// Migrates the database, opens the pool (without waiting for a connection) and wires the use cases.
+    pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let pool = PoolSettings::try_from(&settings.database)?;
+        run_migrations(&pool)?;
+        Self::over_store(settings, Arc::new(DieselStore::open(&pool)?), clock)
+    }
+
+    /// The same over an existing store: no migration, no connection made (tests over an unreachable database).
+    pub fn over_store(
+        settings: &Settings,
+        store: Arc<DieselStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let tokens = TokenCodec::new(&auth_domain::TokenSettings::from(&settings.tokens))?;
+        let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
+        let policy = PasswordPolicy { min_length: settings.password.min_length };
+        let service = AuthService::new(store.clone(), store.clone(), hasher, tokens, policy, clock);
+        let readiness: Arc<dyn Readiness> = store.clone();
+        Ok(Self {
             service: web::Data::new(service),
+            store,
             hashes: web::Data::new(HashLimiter::new(settings.password.max_concurrent_hashes)),
             body_timeout: web::Data::new(BodyTimeout(Duration::from_millis(settings.server.body_timeout_ms))),
             readiness: web::Data::from(readiness),
-            metrics,
-        }
+            metrics: MetricsPlacement::of(&settings.metrics),
+        })
     }
 
     pub fn service(&self) -> &web::Data<AuthService> {
@@ -104,10 +99,15 @@ impl AppData {
             .app_data(self.hashes.clone())
             .app_data(self.body_timeout.clone())
             .app_data(self.readiness.clone());
-        if let Some(metrics) = &self.metrics {
-            cfg.app_data(metrics.clone());
+        if self.metrics == MetricsPlacement::MainAddress {
+            cfg.app_data(self.metrics_source());
         }
         auth_api::configure(cfg);
+    }
+
+    fn metrics_source(&self) -> web::Data<dyn MetricsSource> {
+        let source: Arc<dyn MetricsSource> = Arc::new(MetricsEndpoint::new(self.store.pool().clone()));
+        web::Data::from(source)
     }
 }
 
@@ -128,19 +128,18 @@ impl Application {
     }
 
     pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let (service, store) = build_components(settings, clock)?;
-        let data = AppData::new(service, store.clone(), settings);
+        let components = Components::build(settings, clock)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let (listener, port) = bind(&address)?;
 
-        let app_data = data.clone();
+        let app_components = components.clone();
         let cors_settings = settings.cors.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(crate::http::observe))
                 .wrap(crate::http::cors(&cors_settings))
                 .wrap(TracingLogger::<RequestSpan>::new())
-                .configure(|cfg| app_data.configure(cfg))
+                .configure(|cfg| app_components.configure(cfg))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .max_connections(connections_per_worker(settings)?)
@@ -163,24 +162,25 @@ impl Application {
         let server =
             server.listen(listener).map_err(|source| StartupError::Bind { address: address.clone(), source })?.run();
 
-        let (metrics_server, metrics_port) = if settings.metrics.enabled && !settings.metrics.bind.is_empty() {
-            let (listener, port) = bind(&settings.metrics.bind)?;
-            let source = metrics_source(&store);
-            let metrics_server = HttpServer::new(move || {
-                App::new().app_data(source.clone()).route("/metrics", web::get().to(auth_api::metrics))
-            })
-            .workers(1)
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { address: settings.metrics.bind.clone(), source })?
-            .run();
-            tracing::info!(address = %settings.metrics.bind, port, "metrics listening");
-            (Some(metrics_server), Some(port))
-        } else {
-            (None, None)
+        let (metrics_server, metrics_port) = match &components.metrics {
+            MetricsPlacement::OwnAddress(bind_to) => {
+                let (listener, port) = bind(bind_to)?;
+                let source = components.metrics_source();
+                let metrics_server = HttpServer::new(move || {
+                    App::new().app_data(source.clone()).route("/metrics", web::get().to(auth_api::metrics))
+                })
+                .workers(1)
+                .listen(listener)
+                .map_err(|source| StartupError::Bind { address: bind_to.clone(), source })?
+                .run();
+                tracing::info!(address = %bind_to, port, "metrics listening");
+                (Some(metrics_server), Some(port))
+            }
+            MetricsPlacement::MainAddress | MetricsPlacement::Off => (None, None),
         };
 
         let prune_task =
-            spawn_pruning(data.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs));
+            spawn_pruning(components.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs));
         tracing::info!(%address, port, "auth-service listening");
         Ok(Self { port, metrics_port, server, metrics_server, prune_task })
     }
@@ -227,11 +227,6 @@ fn connections_per_worker(settings: &Settings) -> Result<usize, StartupError> {
     Ok(per_worker)
 }
 
-fn metrics_source(store: &DieselStore) -> web::Data<dyn MetricsSource> {
-    let source: Arc<dyn MetricsSource> = Arc::new(MetricsEndpoint::new(store.pool().clone()));
-    web::Data::from(source)
-}
-
 fn bind(address: &str) -> Result<(TcpListener, u16), StartupError> {
     let bind_error = |source| StartupError::Bind { address: address.to_owned(), source };
     let listener = TcpListener::bind(address).map_err(bind_error)?;
@@ -247,11 +242,10 @@ fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_w
         loop {
             ticks.tick().await;
             let service = service.clone();
-            match web::block(move || service.prune_revocations()).await {
+            let pruned = auth_api::run_blocking(move || Ok::<_, auth_api::ApiError>(service.prune_revocations())).await;
+            match pruned {
                 Ok(Ok(pruned)) => metrics::counter!("auth_revocations_pruned_total").increment(pruned),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "pruning expired revocations failed; will retry")
-                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired revocations failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "pruning task failed"),
             }
         }

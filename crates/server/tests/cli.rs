@@ -1,20 +1,11 @@
 //! The `auth-server` binary: its commands, exit codes and refusal of unsafe production settings.
 
+mod common;
+
 use auth_testkit::TestDatabase;
-use std::path::PathBuf;
+use common::{Served, auth_server, http};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn auth_server(environment: &str, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_auth-server"));
-    command
-        .env_clear()
-        .env("APP_CONFIG_DIR", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config"))
-        .env("APP_ENVIRONMENT", environment)
-        .env("APP__DATABASE__URL", database_url)
-        .stdin(Stdio::null());
-    command
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -199,61 +190,82 @@ fn user_commands_fail_clearly() {
 fn healthcheck_reports_readiness() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/auth.db", dir.path().display());
-    let port = free_port();
-    let out = run(auth_server("test", &url).env("APP__SERVER__PORT", port.to_string()).arg("healthcheck"));
-    assert_eq!(out.status.code(), Some(1), "nothing listens yet");
-    assert!(text(&out.stderr).contains(&port.to_string()), "{}", text(&out.stderr));
+    // nothing listens on port 1
+    let out = run(auth_server("test", &url).env("APP__SERVER__PORT", "1").arg("healthcheck"));
+    assert_eq!(out.status.code(), Some(1), "nothing listens there");
+    assert!(text(&out.stderr).contains("127.0.0.1:1/health/ready"), "{}", text(&out.stderr));
 
-    let mut server = spawn_serve(&url, port, &[]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = run(auth_server("test", &url).env("APP__SERVER__PORT", port.to_string()).arg("healthcheck"));
-        if out.status.success() {
-            assert_eq!(text(&out.stdout), "ready\n");
-            break;
+    // `serve` reports its address once it listens, and is ready by then (migrations run before).
+    let server = Served::start(&url, &[], Stdio::null());
+    let out = run(auth_server("test", &url).env("APP__SERVER__PORT", server.port.to_string()).arg("healthcheck"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ready\n");
+}
+
+/// A registration sent on a thread of its own; its raw reply.
+fn register_in_background(port: u16) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let body = r#"{"email":"joe@gmail.com","password":"123456"}"#;
+        match http(port, "POST", "/auth/register", &[("Content-Type", "application/json")], body) {
+            Ok(reply) => format!("{} {}", reply.status, reply.body),
+            Err(e) => format!("no reply: {e}"),
         }
-        assert!(Instant::now() < deadline, "never ready: {}", text(&out.stderr));
-        std::thread::sleep(Duration::from_millis(100));
+    })
+}
+
+/// Waits until the server has started hashing (its metrics count the hash runs).
+fn wait_for_a_hash_to_start(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = http(port, "GET", "/metrics", &[], "").unwrap().body;
+        if page.lines().any(|l| l == "auth_password_hash_runs_total 1") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no hash started");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
 }
 
 #[test]
-fn sigterm_lets_the_request_in_flight_finish() {
+fn sigterm_stops_accepting_and_lets_the_request_in_flight_finish() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    // a registration at cost 14 takes about a second: long enough to be in flight
     let url = format!("sqlite://{}/auth.db", dir.path().display());
-    let mut server = spawn_serve(&url, port, &[("APP__PASSWORD__BCRYPT_COST", "14")]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_get(port, "/health/live").is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    // a registration at cost 15 takes about two seconds: it is surely still running at SIGTERM
+    let mut server = Served::start(&url, &[("APP__PASSWORD__BCRYPT_COST", "15")], Stdio::null());
+    let port = server.port;
+    let in_flight = register_in_background(port);
+    wait_for_a_hash_to_start(port);
+    server.terminate();
+    // New connections are refused while the registration is still being served.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        std::thread::sleep(Duration::from_millis(10));
     }
-    let in_flight = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let body = r#"{"email":"joe@gmail.com","password":"123456"}"#;
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        write!(
-            stream,
-            "POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).unwrap();
-        reply
-    });
-    std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
-    assert!(killed.success());
+    assert!(!in_flight.is_finished(), "the request finished before the listener closed: nothing was in flight");
     let reply = in_flight.join().unwrap();
-    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
-    let status = server.wait().unwrap();
+    assert!(reply.starts_with("201 "), "{reply}");
+    let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    assert!(http_get(port, "/health/live").is_err(), "no longer accepting");
+    assert_eq!(TestDatabase::sqlite_at(&dir.path().join("auth.db")).users().len(), 1);
+}
+
+#[test]
+fn sigterm_cuts_requests_still_running_after_the_shutdown_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/auth.db", dir.path().display());
+    // cost 16 takes about five seconds; the grace period is one
+    let mut server = Served::start(
+        &url,
+        &[("APP__PASSWORD__BCRYPT_COST", "16"), ("APP__SERVER__SHUTDOWN_TIMEOUT_SECS", "1")],
+        Stdio::null(),
+    );
+    let in_flight = register_in_background(server.port);
+    wait_for_a_hash_to_start(server.port);
+    server.terminate();
+    let reply = in_flight.join().unwrap();
+    assert!(!reply.starts_with("201"), "answered although the grace period had run out: {reply}");
+    assert!(server.child.wait().unwrap().success());
 }
 
 #[test]
@@ -293,11 +305,9 @@ fn serve_refuses_settings_out_of_range_at_once() {
         ("APP__DATABASE__POOL_MAX_SIZE", "4294967295"),
         ("APP__TOKENS__LEEWAY_SECS", "9300000000000000"),
     ] {
-        let started = Instant::now();
         let out = run(auth_server("test", "sqlite://unused.db").env(variable, value).arg("serve"));
         assert_eq!(out.status.code(), Some(2), "{variable}={value}");
         assert!(text(&out.stderr).contains(&format!("({variable})")), "{}", text(&out.stderr));
-        assert!(started.elapsed() < Duration::from_secs(10), "{variable}: {:?}", started.elapsed());
     }
 }
 
@@ -312,44 +322,9 @@ fn an_unknown_environment_is_refused() {
 fn serve_creates_the_sqlite_directory_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("data/auth.db");
-    let port = free_port();
-    let mut child = spawn_serve(&format!("sqlite://{}", db_path.display()), port, &[]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let reply = loop {
-        if let Ok(reply) = http_get(port, "/auth/status") {
-            break reply;
-        }
-        assert!(Instant::now() < deadline, "the server did not answer within 20 s");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
-    assert!(reply.ends_with(r#"{"status":"fail","message":"Provide a valid auth token."}"#), "{reply}");
+    let server = Served::start(&format!("sqlite://{}", db_path.display()), &[], Stdio::null());
+    let reply = http(server.port, "GET", "/auth/status", &[], "").unwrap();
+    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(reply.body, r#"{"status":"fail","message":"Provide a valid auth token."}"#);
     assert!(db_path.exists());
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// `auth-server serve` in the test environment on `port`, output discarded.
-fn spawn_serve(database_url: &str, port: u16, extra: &[(&str, &str)]) -> std::process::Child {
-    let mut command = auth_server("test", database_url);
-    command.env("APP__SERVER__PORT", port.to_string()).stdout(Stdio::null()).stderr(Stdio::null());
-    for (name, value) in extra {
-        command.env(name, value);
-    }
-    command.spawn().unwrap()
-}
-
-/// A bare HTTP/1.1 GET, enough to see that the binary serves.
-fn http_get(port: u16, path: &str) -> std::io::Result<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    Ok(reply)
 }

@@ -1,14 +1,13 @@
 //! The real server on 127.0.0.1 and an OS-picked port, over TCP, with embedded SQLite.
 
-use auth_server::{Application, Environment, Settings};
+mod common;
+
+use auth_server::{Application, Settings};
 use auth_testkit::TestDatabase;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 fn settings(database_url: &str) -> Settings {
-    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config");
-    let vars = [("APP__DATABASE__URL".to_owned(), database_url.to_owned())].into_iter().collect();
-    Settings::load_from(&config, Environment::Test, vars).unwrap()
+    common::test_settings(database_url, &[])
 }
 
 async fn send(request: awc::ClientRequest, body: Option<Value>) -> (u16, String, Value) {
@@ -71,7 +70,8 @@ async fn the_whole_flow_works_over_tcp() {
 #[actix_web::test]
 async fn expired_revocations_are_pruned_at_start() {
     let db = TestDatabase::sqlite();
-    auth_persistence::run_migrations(&auth_server::startup::pool_settings(&settings(db.url())).unwrap()).unwrap();
+    auth_persistence::run_migrations(&auth_persistence::PoolSettings::try_from(&settings(db.url()).database).unwrap())
+        .unwrap();
     db.execute(
         "INSERT INTO users (id, email, password, registered_on, admin) VALUES (1, 'joe@gmail.com', 'x', '2026-01-01 00:00:00', 0);
          INSERT INTO revoked_tokens VALUES ('expired', 1, '2026-01-01 00:00:00', '2026-01-01 01:00:00');

@@ -1,39 +1,24 @@
 //! Several `auth-server` processes sharing one PostgreSQL database, as behind a load balancer.
 
+mod common;
+
 use auth_testkit::TestDatabase;
+use common::{Served, auth_server};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+/// One `auth-server serve` process; it reports its address once it listens. Killed when dropped.
 struct Instance {
-    child: Child,
+    _served: Served,
     base: String,
 }
 
 impl Instance {
     fn spawn(database_url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
-            .env_clear()
-            .env("APP_CONFIG_DIR", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config"))
-            .env("APP_ENVIRONMENT", "test")
-            .env("APP__DATABASE__URL", database_url)
-            .env("APP__SERVER__PORT", port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self { child, base: format!("http://127.0.0.1:{port}") }
-    }
-
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while awc::Client::default().get(format!("{}/auth/status", self.base)).send().await.is_err() {
-            assert!(Instant::now() < deadline, "{} did not start", self.base);
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        }
+        let served = Served::start(database_url, &[], Stdio::null());
+        let base = format!("http://127.0.0.1:{}", served.port);
+        Self { _served: served, base }
     }
 
     async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
@@ -50,13 +35,6 @@ impl Instance {
     }
 }
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn credentials() -> Value {
     json!({"email": "joe@gmail.com", "password": "123456"})
 }
@@ -65,8 +43,6 @@ fn credentials() -> Value {
 async fn a_token_from_one_instance_works_on_the_other_and_logout_is_seen_at_once() {
     let db = TestDatabase::postgres();
     let (a, b) = (Instance::spawn(db.url()), Instance::spawn(db.url()));
-    a.wait_ready().await;
-    b.wait_ready().await;
 
     let (status, body) = a.call("POST", "/auth/register", None, Some(credentials())).await;
     assert_eq!(status, 201, "{body}");
@@ -87,8 +63,6 @@ async fn a_token_from_one_instance_works_on_the_other_and_logout_is_seen_at_once
 async fn one_email_registered_on_both_instances_at_once_makes_one_user() {
     let db = TestDatabase::postgres();
     let (a, b) = (Instance::spawn(db.url()), Instance::spawn(db.url()));
-    a.wait_ready().await;
-    b.wait_ready().await;
     let requests = (0..20).map(|i| {
         let instance = if i % 2 == 0 { &a } else { &b };
         instance.call("POST", "/auth/register", None, Some(credentials()))
@@ -102,21 +76,27 @@ async fn one_email_registered_on_both_instances_at_once_makes_one_user() {
 
 #[test]
 fn migrations_started_by_several_processes_at_once_apply_once() {
+    use diesel::connection::SimpleConnection;
     let db = TestDatabase::postgres();
+    // The test holds the migration lock, so that all four processes are surely waiting for it at once.
+    let mut holder = db.postgres_connection();
+    holder.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).unwrap();
+    // Named, so that only these four are counted among the sessions waiting (other tests migrate too).
+    let name = format!("migrate_{}", uuid::Uuid::new_v4().simple());
+    let url = format!("{}&application_name={name}", db.url());
     let children: Vec<Child> = (0..4)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_auth-server"))
-                .env_clear()
-                .env("APP_CONFIG_DIR", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config"))
-                .env("APP_ENVIRONMENT", "test")
-                .env("APP__DATABASE__URL", db.url())
-                .arg("migrate")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            auth_server("test", &url).arg("migrate").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
         })
         .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while waiting_for_the_lock(&mut holder, &name) < 4 {
+        assert!(Instant::now() < deadline, "the four migrations never all waited for the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(db.columns("users").is_empty(), "a migration ran without the lock");
+    holder.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).unwrap();
+
     let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
     for out in &outputs {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -133,4 +113,25 @@ fn migrations_started_by_several_processes_at_once_apply_once() {
         ]
     );
     assert!(db.users().is_empty() && db.revocations().is_empty(), "the tables exist");
+}
+
+/// The persistence crate's migration lock key ("auth_mig" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6175_7468_5f6d_6967;
+
+/// Sessions called `name` waiting for an advisory lock.
+fn waiting_for_the_lock(conn: &mut diesel::PgConnection, name: &str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_locks JOIN pg_stat_activity USING (pid) \
+         WHERE locktype = 'advisory' AND NOT granted AND application_name = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(name)
+    .get_result::<Waiting>(conn)
+    .unwrap()
+    .n
 }

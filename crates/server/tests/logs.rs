@@ -1,28 +1,17 @@
 //! Secrets stay out of the logs: a whole register/login/status/logout run, with failures, at debug
 //! level in both log formats, never writes the password, the token or the signing secret.
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{Served, http};
+use std::process::Stdio;
 
 const PASSWORD: &str = "correct-horse-battery-staple";
 const SECRET: &str = "a-signing-secret-that-must-never-be-logged-0123456789";
 
 fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    write!(stream, "{head}\r\n{body}").unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    reply
+    let reply = http(port, method, path, headers, body).unwrap();
+    format!("{}\r\n\r\n{}", reply.head, reply.body)
 }
 
 fn body_field(reply: &str, field: &str) -> String {
@@ -33,27 +22,13 @@ fn body_field(reply: &str, field: &str) -> String {
 
 fn run_and_capture_logs(format: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log_path = dir.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-server"))
-        .env_clear()
-        .env("APP_CONFIG_DIR", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config"))
-        .env("APP_ENVIRONMENT", "test")
-        .env("APP__DATABASE__URL", format!("sqlite://{}/auth.db", dir.path().display()))
-        .env("APP__SERVER__PORT", port.to_string())
-        .env("APP__TOKENS__SECRET", SECRET)
-        .env("APP__LOG__FORMAT", format)
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.path().join("stdout.log")).unwrap())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = Served::start(
+        &format!("sqlite://{}/auth.db", dir.path().display()),
+        &[("APP__TOKENS__SECRET", SECRET), ("APP__LOG__FORMAT", format), ("RUST_LOG", "debug")],
+        Stdio::from(std::fs::File::create(&log_path).unwrap()),
+    );
+    let port = server.port;
 
     let json = [("Content-Type", "application/json")];
     let credentials = format!(r#"{{"email":"joe@gmail.com","password":"{PASSWORD}"}}"#);
@@ -80,12 +55,12 @@ fn run_and_capture_logs(format: &str) -> (String, String) {
     assert!(request(port, "POST", "/auth/logout", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 200"));
     assert!(request(port, "POST", "/auth/logout", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 401"));
 
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let logs =
-        std::fs::read_to_string(&log_path).unwrap() + &std::fs::read_to_string(dir.path().join("stdout.log")).unwrap();
-    (logs, token)
+    drop(server);
+    (std::fs::read_to_string(&log_path).unwrap(), token)
 }
+
+/// How many requests `run_and_capture_logs` sends.
+const REQUESTS: usize = 10;
 
 fn assert_clean(format: &str) {
     let (logs, token) = run_and_capture_logs(format);
@@ -97,6 +72,13 @@ fn assert_clean(format: &str) {
     {
         assert!(!logs.contains(needle), "the {what} appears in the {format} logs:\n{logs}");
     }
+    // Each request is logged once, and client errors (202, 400, 401, 404 here) are not warnings.
+    assert_eq!(logs.matches("request completed").count(), REQUESTS, "{logs}");
+    let warnings = logs.lines().filter(|l| l.contains(" WARN ") || l.contains(r#""level":"WARN""#)).count();
+    assert_eq!(warnings, 0, "{logs}");
+    assert!(!logs.contains("Error encountered while processing"), "{logs}");
+    // Written to a file, not a terminal: no colour codes.
+    assert!(!logs.contains('\u{1b}'), "ANSI escape codes in the {format} log file");
 }
 
 #[test]

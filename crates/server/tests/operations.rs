@@ -1,32 +1,21 @@
 //! Operations over real TCP: health, metrics, request ids, CORS, graceful shutdown.
 
-use auth_server::{Application, Environment, Settings};
-use auth_testkit::TestDatabase;
+mod common;
+
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
-fn settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
-    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config");
-    let mut vars: config::Map<String, String> = extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    vars.insert("APP__DATABASE__URL".into(), database_url.to_owned());
-    Settings::load_from(&config, Environment::Test, vars).unwrap()
-}
-
+/// The in-process application and the URLs it serves.
 struct Running {
     base: String,
     metrics_base: Option<String>,
     handle: actix_web::dev::ServerHandle,
-    _db: TestDatabase,
+    _app: common::Running,
 }
 
 async fn start(extra: &[(&str, &str)]) -> Running {
-    let db = TestDatabase::sqlite();
-    let app = Application::build(&settings(db.url(), extra)).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let metrics_base = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
-    let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
-    Running { base, metrics_base, handle, _db: db }
+    let app = common::Running::start(extra).await;
+    let metrics_base = app.metrics_port.map(|p| format!("http://127.0.0.1:{p}"));
+    Running { base: app.base(), metrics_base, handle: app.handle.clone(), _app: app }
 }
 
 async fn get_text(url: &str, headers: &[(&str, &str)]) -> (u16, awc::http::header::HeaderMap, String) {

@@ -1,22 +1,12 @@
 //! Layering (default.toml, then {environment}.toml, then APP__ variables), unknown keys, and the
 //! production checks.
 
+mod common;
+
 use auth_server::settings::{Environment, LogFormat, Settings, SettingsError};
-use config::Map;
+use common::{config_dir, load, vars};
 use secrecy::ExposeSecret;
-use std::path::{Path, PathBuf};
-
-fn config_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
-}
-
-fn vars(pairs: &[(&str, &str)]) -> Map<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
-fn load(environment: Environment, pairs: &[(&str, &str)]) -> Settings {
-    Settings::load_from(&config_dir(), environment, vars(pairs)).unwrap()
-}
+use std::path::Path;
 
 fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
     match settings.validate(environment) {
@@ -93,7 +83,7 @@ fn an_unknown_key_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     copy_config(dir.path());
     std::fs::write(dir.path().join("test.toml"), "[tokens]\nsecert = \"typo\"\n").unwrap();
-    let err = Settings::load_from(dir.path(), Environment::Test, Map::new()).unwrap_err();
+    let err = Settings::load_from(dir.path(), Environment::Test, vars(&[])).unwrap_err();
     assert!(err.to_string().contains("secert"), "{err}");
 }
 
@@ -106,7 +96,7 @@ fn a_bad_value_names_the_key() {
 
 #[test]
 fn a_missing_config_directory_is_an_error() {
-    let err = Settings::load_from(Path::new("/nonexistent/config"), Environment::Test, Map::new()).unwrap_err();
+    let err = Settings::load_from(Path::new("/nonexistent/config"), Environment::Test, vars(&[])).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/config"), "{err}");
 }
 
@@ -240,7 +230,7 @@ fn every_number_has_a_range_checked_in_every_environment() {
         ("APP__TOKENS__LEEWAY_SECS", "99999999999999", "tokens.leeway_secs must be between 0 and 3600"),
         ("APP__TOKENS__LEEWAY_SECS", "9300000000000000", "tokens.leeway_secs must be between 0 and 3600"),
         ("APP__TOKENS__PRUNE_INTERVAL_SECS", "0", "tokens.prune_interval_secs must be between 1 and 604800"),
-        ("APP__PASSWORD__MIN_LENGTH", "73", "password.min_length must be between 1 and 72"),
+        ("APP__PASSWORD__MIN_LENGTH", "129", "password.min_length must be between 1 and 128"),
         ("APP__PASSWORD__BCRYPT_COST", "31", "password.bcrypt_cost must be between 4 and 16"),
         ("APP__PASSWORD__MAX_CONCURRENT_HASHES", "5000", "password.max_concurrent_hashes must be between 0 and 1024"),
     ];

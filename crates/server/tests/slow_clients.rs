@@ -1,29 +1,15 @@
 //! Slow and vanished clients over real TCP: a body sent too slowly is a 408, a connection flood waits
 //! in the listen queue instead of killing the listener, and a login whose client hung up is not hashed.
 
-use auth_server::{Application, Environment, Settings};
-use auth_testkit::TestDatabase;
+mod common;
+
+use common::{Running, blocking};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::PathBuf;
 use std::time::Duration;
 
-struct Running {
-    port: u16,
-    handle: actix_web::dev::ServerHandle,
-    _db: TestDatabase,
-}
-
 async fn start(extra: &[(&str, &str)]) -> Running {
-    let db = TestDatabase::sqlite();
-    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config");
-    let mut vars: config::Map<String, String> = extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    vars.insert("APP__DATABASE__URL".into(), db.url().to_owned());
-    let app = Application::build(&Settings::load_from(&config, Environment::Test, vars).unwrap()).unwrap();
-    let port = app.port();
-    let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
-    Running { port, handle, _db: db }
+    Running::start(extra).await
 }
 
 fn connect(port: u16) -> TcpStream {
@@ -39,14 +25,8 @@ fn read_all(mut stream: TcpStream) -> String {
 }
 
 fn post(port: u16, path: &str, body: &str) -> String {
-    let mut stream = connect(port);
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    read_all(stream)
+    let reply = common::http(port, "POST", path, &[("Content-Type", "application/json")], body).unwrap();
+    format!("{}\r\n\r\n{}", reply.head, reply.body)
 }
 
 /// A POST that announces 60,000 bytes and sends one.
@@ -61,14 +41,8 @@ fn slow_post(port: u16) -> TcpStream {
 }
 
 fn counter(port: u16, name: &str) -> u64 {
-    let mut stream = connect(port);
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let page = read_all(stream);
+    let page = common::http(port, "GET", "/metrics", &[], "").unwrap().body;
     page.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).map_or(0, |v| v.parse().unwrap())
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    actix_web::rt::task::spawn_blocking(f).await.unwrap()
 }
 
 #[actix_web::test]

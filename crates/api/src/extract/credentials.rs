@@ -7,9 +7,23 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// `{"email": "...", "password": "..."}` from a JSON body. Other fields are ignored, as the Flask
-/// service did; a missing, null or non-string field is a 400 that names it.
+/// service did; a missing, null or non-string field is a 400 that names it. Read by hand (not derived)
+/// for those messages; the derived schema is what the OpenAPI document shows.
+#[derive(utoipa::ToSchema)]
+#[schema(as = CredentialsBody)]
 pub struct Credentials {
+    /// At most 254 characters: a local part of at most 64, one `@`, a domain of dot-separated labels
+    /// (at least two). The pattern is the plain ASCII form; Unicode addresses in NFC are accepted too
+    /// when each part is in one script and holds no invisible or look-alike characters. Compared
+    /// case-insensitively. (Login takes any string and answers 404 for one it does not know.)
+    #[schema(
+        example = "joe@gmail.com",
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub email: String,
+    /// `password.min_length` (default 6) to 128 characters
+    #[schema(value_type = String, example = "123456", format = Password, max_length = 128)]
     pub password: SecretString,
 }
 

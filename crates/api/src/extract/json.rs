@@ -2,9 +2,12 @@ use crate::error::ApiError;
 use actix_web::error::JsonPayloadError;
 use actix_web::web::JsonConfig;
 
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// JSON bodies: at most `MAX_BODY_BYTES`, `application/json` only, every failure in the API's error shape.
 pub(crate) fn json_config() -> JsonConfig {
-    JsonConfig::default().limit(crate::MAX_BODY_BYTES).error_handler(|err, _req| json_error(&err).into())
+    JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(|err, _req| json_error(&err).into())
 }
 
 pub(crate) fn json_error(err: &JsonPayloadError) -> ApiError {

@@ -1,14 +1,20 @@
 use crate::error::ApiError;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError, web};
+use auth_domain::AuthService;
 use std::sync::{Arc, OnceLock};
 use utoipa_swagger_ui::Config;
 
-/// The OpenAPI document.
-pub async fn openapi_json() -> HttpResponse {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| serde_json::to_string(&crate::openapi::openapi()).unwrap_or_default());
-    HttpResponse::Ok().content_type(header::ContentType::json()).body(body.as_str())
+/// The OpenAPI document, with this service's password policy.
+pub async fn openapi_json(service: web::Data<AuthService>) -> HttpResponse {
+    let document = crate::openapi::openapi(service.password_policy().min_length);
+    match serde_json::to_string(&document) {
+        Ok(body) => HttpResponse::Ok().content_type(header::ContentType::json()).body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document does not serialise");
+            ApiError::Internal.error_response()
+        }
+    }
 }
 
 /// The Swagger UI's files (vendored in the binary) under `/docs/`; an unknown file is the API's JSON 404,

@@ -1,9 +1,9 @@
-use super::register::TokenBody;
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::extract::Credentials;
 use crate::hash_limiter::HashLimiter;
 use crate::observe::{outcome, record_user};
+use crate::wire::TokenBody;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
@@ -13,15 +13,15 @@ use secrecy::ExposeSecret;
     post,
     path = "/auth/login",
     tag = "auth",
-    request_body(content = crate::openapi::CredentialsBody, content_type = "application/json"),
+    request_body(content = crate::extract::Credentials, content_type = "application/json"),
     responses(
         (status = 200, description = "Logged in; the body carries a token", body = TokenBody),
-        (status = 400, description = "Invalid JSON or field", body = crate::error::FailBody),
-        (status = 404, description = "`User does not exist.`", body = crate::error::FailBody),
-        (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::error::FailBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::error::FailBody),
-        (status = 415, description = "Not application/json", body = crate::error::FailBody),
-        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+        (status = 400, description = "Invalid JSON or field", body = crate::wire::MessageBody),
+        (status = 404, description = "`User does not exist.`", body = crate::wire::MessageBody),
+        (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::wire::MessageBody),
+        (status = 415, description = "Not application/json", body = crate::wire::MessageBody),
+        (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
 pub async fn login(

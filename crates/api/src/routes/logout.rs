@@ -1,7 +1,8 @@
 use crate::blocking::run_blocking;
-use crate::error::{ApiError, FailBody};
+use crate::error::ApiError;
 use crate::extract::BearerToken;
 use crate::observe::{outcome, record_user};
+use crate::wire::MessageBody;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 
@@ -12,10 +13,10 @@ use auth_domain::AuthService;
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "`Successfully logged out.`", body = crate::error::FailBody),
-        (status = 401, description = "Malformed, expired, invalid or already revoked token", body = crate::error::FailBody),
-        (status = 403, description = "No token", body = crate::error::FailBody),
-        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+        (status = 200, description = "`Successfully logged out.`", body = crate::wire::MessageBody),
+        (status = 401, description = "Malformed, expired, invalid or already revoked token", body = crate::wire::MessageBody),
+        (status = 403, description = "No token", body = crate::wire::MessageBody),
+        (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
 pub async fn logout(service: web::Data<AuthService>, token: BearerToken<403>) -> Result<HttpResponse, ApiError> {
@@ -23,5 +24,5 @@ pub async fn logout(service: web::Data<AuthService>, token: BearerToken<403>) ->
     let result = run_blocking(move || service.logout(&token.into_inner())).await;
     metrics::counter!("auth_logouts_total", "outcome" => outcome(&result, "logged_out")).increment(1);
     record_user(result?);
-    Ok(HttpResponse::Ok().json(FailBody { status: "success", message: "Successfully logged out." }))
+    Ok(HttpResponse::Ok().json(MessageBody::success("Successfully logged out.")))
 }

@@ -13,7 +13,7 @@ pub trait MetricsSource: Send + Sync {
     tag = "operations",
     responses(
         (status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String),
-        (status = 404, description = "Metrics are off, or served on their own address", body = crate::error::FailBody),
+        (status = 404, description = "Metrics are off, or served on their own address", body = crate::wire::MessageBody),
     )
 )]
 pub async fn metrics(source: Option<web::Data<dyn MetricsSource>>) -> HttpResponse {

@@ -3,34 +3,25 @@ use crate::error::ApiError;
 use crate::extract::Credentials;
 use crate::hash_limiter::HashLimiter;
 use crate::observe::{outcome, record_user};
+use crate::wire::TokenBody;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 use secrecy::ExposeSecret;
-use serde::Serialize;
-
-/// A successful registration or login.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct TokenBody<'a> {
-    #[schema(pattern = "^success$")]
-    pub status: &'static str,
-    pub message: &'static str,
-    pub auth_token: &'a str,
-}
 
 /// Register a new user and log them in.
 #[utoipa::path(
     post,
     path = "/auth/register",
     tag = "auth",
-    request_body(content = crate::openapi::CredentialsBody, content_type = "application/json"),
+    request_body(content = crate::extract::Credentials, content_type = "application/json"),
     responses(
         (status = 201, description = "Registered; the body carries a token", body = TokenBody),
-        (status = 202, description = "`User already exists. Please Log in.`", body = crate::error::FailBody),
-        (status = 400, description = "Invalid JSON, field, email or password", body = crate::error::FailBody),
-        (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::error::FailBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::error::FailBody),
-        (status = 415, description = "Not application/json", body = crate::error::FailBody),
-        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+        (status = 202, description = "`User already exists. Please Log in.`", body = crate::wire::MessageBody),
+        (status = 400, description = "Invalid JSON, field, email or password", body = crate::wire::MessageBody),
+        (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::wire::MessageBody),
+        (status = 415, description = "Not application/json", body = crate::wire::MessageBody),
+        (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
 pub async fn register(

@@ -33,8 +33,8 @@ pub(crate) struct UserData {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The token's user", body = StatusBody),
-        (status = 401, description = "No, malformed, expired, invalid or revoked token", body = crate::error::FailBody),
-        (status = 503, description = "Database unavailable", body = crate::error::FailBody),
+        (status = 401, description = "No, malformed, expired, invalid or revoked token", body = crate::wire::MessageBody),
+        (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
 pub async fn status(service: web::Data<AuthService>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {

@@ -52,7 +52,7 @@ fn register_rejects_bad_input_before_storing_anything() {
         Err(RegisterError::InvalidPassword(PasswordError::TooShort { min: 6 }))
     ));
     assert!(matches!(
-        f.service.register("joe@gmail.com", pw(&"x".repeat(73))),
+        f.service.register("joe@gmail.com", pw(&"x".repeat(129))),
         Err(RegisterError::InvalidPassword(PasswordError::TooLong))
     ));
     assert_eq!(f.store.user_count(), 0);

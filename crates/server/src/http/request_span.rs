@@ -2,6 +2,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{Error, HttpMessage};
+use auth_api::ApiError;
+use auth_domain::{ErrorChain, StoreError};
 use tracing::Span;
 use tracing_actix_web::RootSpanBuilder;
 
@@ -82,8 +84,20 @@ impl RootSpanBuilder for RequestSpan {
         if let Some(error) = error {
             span.record("exception.message", tracing::field::display(error));
             if status.is_server_error() {
-                tracing::error!(parent: &span, status = status.as_u16(), error = %error, "request failed");
+                log_server_error(&span, status.as_u16(), error);
             }
         }
+    }
+}
+
+/// The one log line of a failed request, with the error's causes (the database's own words). A request
+/// refused for want of a connection is routine during an outage, which the pool logs once: debug only.
+fn log_server_error(span: &Span, status: u16, error: &Error) {
+    match error.as_error::<ApiError>() {
+        Some(e @ ApiError::Store(StoreError::Unavailable(_))) => {
+            tracing::debug!(parent: span, status, error = %ErrorChain(e), "request failed: no database connection");
+        }
+        Some(e) => tracing::error!(parent: span, status, error = %ErrorChain(e), "request failed"),
+        None => tracing::error!(parent: span, status, error = %error, "request failed"),
     }
 }

@@ -1,9 +1,6 @@
 use crate::helpers::{EMAIL, PASSWORD, TestApp, test_settings_with};
 use actix_web::test::TestRequest;
-use auth_domain::SystemClock;
-use auth_persistence::DieselStore;
-use auth_server::assemble;
-use auth_server::startup::pool_settings;
+use auth_persistence::{DieselStore, PoolSettings};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,9 +36,8 @@ fn unreachable_database_app() -> TestApp {
         ("APP__DATABASE__POOL_MAX_SIZE", "2"),
         ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "300"),
     ]);
-    let store = Arc::new(DieselStore::open(&pool_settings(&settings).unwrap()).unwrap());
-    let service = assemble(&settings, store.clone(), Arc::new(SystemClock)).unwrap();
-    TestApp::with_service(TestDatabase::sqlite(), settings, service, store)
+    let store = Arc::new(DieselStore::open(&PoolSettings::try_from(&settings.database).unwrap()).unwrap());
+    TestApp::over_store(TestDatabase::sqlite(), settings, store)
 }
 
 #[actix_web::test]

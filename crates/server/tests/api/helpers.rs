@@ -1,31 +1,25 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{App, test};
-use auth_domain::{AuthService, TokenCodec, UserId};
+use auth_domain::{TokenCodec, UserId};
 use auth_persistence::DieselStore;
-use auth_server::{AppData, Environment, Settings, build_components};
+use auth_server::{Components, Environment, Settings};
 use auth_testkit::{Backend, TestDatabase};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 pub const EMAIL: &str = "joe@gmail.com";
 pub const PASSWORD: &str = "123456";
 
-pub fn config_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
-}
-
 pub fn test_settings(database_url: &str) -> Settings {
-    test_settings_with(&[("APP__DATABASE__URL", database_url)])
+    crate::common::test_settings(database_url, &[])
 }
 
 /// The test environment's settings with `APP__...` overrides.
 pub fn test_settings_with(vars: &[(&str, &str)]) -> Settings {
-    let vars = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    Settings::load_from(&config_dir(), Environment::Test, vars).unwrap()
+    crate::common::load(Environment::Test, vars)
 }
 
 #[derive(Debug)]
@@ -68,7 +62,7 @@ impl Reply {
 pub struct TestApp {
     pub db: TestDatabase,
     pub settings: Settings,
-    data: AppData,
+    components: Components,
 }
 
 impl TestApp {
@@ -80,19 +74,19 @@ impl TestApp {
 
     /// The real service built from `settings` (which may point past `db`, through a proxy).
     pub fn with_settings(db: TestDatabase, settings: Settings) -> Self {
-        let (service, store) = build_components(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
-        Self::with_service(db, settings, service, store)
+        let components = Components::build(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
+        Self { db, settings, components }
     }
 
-    /// An app over an existing service and store (e.g. ones whose database is unreachable).
-    pub fn with_service(db: TestDatabase, settings: Settings, service: AuthService, store: Arc<DieselStore>) -> Self {
-        let data = AppData::new(service, store, &settings);
-        Self { db, settings, data }
+    /// An app over an existing store (e.g. one whose database is unreachable).
+    pub fn over_store(db: TestDatabase, settings: Settings, store: Arc<DieselStore>) -> Self {
+        let components = Components::over_store(&settings, store, Arc::new(auth_domain::SystemClock)).unwrap();
+        Self { db, settings, components }
     }
 
     /// Sends the request and checks the reply against the OpenAPI document (see `openapi_check`).
     pub async fn call(&self, request: test::TestRequest) -> Reply {
-        let app = test::init_service(App::new().configure(|cfg| self.data.configure(cfg))).await;
+        let app = test::init_service(App::new().configure(|cfg| self.components.configure(cfg))).await;
         let request = request.to_request();
         let (method, path) = (request.method().as_str().to_ascii_lowercase(), request.path().to_owned());
         let response = test::call_service(&app, request).await;
@@ -108,7 +102,7 @@ impl TestApp {
 
     /// Status and text of a reply that is not JSON (the docs page and its assets).
     pub async fn raw(&self, request: test::TestRequest) -> (u16, String) {
-        let app = test::init_service(App::new().configure(|cfg| self.data.configure(cfg))).await;
+        let app = test::init_service(App::new().configure(|cfg| self.components.configure(cfg))).await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status().as_u16();
         (status, String::from_utf8_lossy(&test::read_body(response).await).into_owned())
@@ -179,7 +173,7 @@ impl TestApp {
     fn codec_with_secret(&self, secret: &str) -> TokenCodec {
         TokenCodec::new(&auth_domain::TokenSettings {
             secret: secret.to_owned().into(),
-            ..auth_server::token_settings(&self.settings)
+            ..auth_domain::TokenSettings::from(&self.settings.tokens)
         })
         .unwrap()
     }

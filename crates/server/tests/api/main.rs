@@ -1,6 +1,9 @@
 //! The HTTP contract, tested in-process against both backends: every test runs once on SQLite and
 //! once on PostgreSQL, asserting status, content type, the exact body and what is stored afterwards.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod bad_input;
 mod concurrency;
 mod durability;

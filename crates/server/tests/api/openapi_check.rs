@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-static DOCUMENT: LazyLock<Value> = LazyLock::new(|| serde_json::to_value(auth_api::openapi()).unwrap());
+static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::to_value(auth_api::openapi(auth_domain::PasswordPolicy::default().min_length)).unwrap()
+});
 static VALIDATORS: LazyLock<Mutex<HashMap<String, Arc<Validator>>>> = LazyLock::new(Default::default);
 
 pub fn document() -> &'static Value {
