@@ -1,6 +1,7 @@
 use crate::password::{Password, normalised};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A bcrypt hash as stored in `users.password`.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub enum HashError {
 pub struct PasswordHasher {
     cost: u32,
     dummy_hash: PasswordHash,
+    /// Verifications run, by the cost of the hash checked (index = cost): the timing defence is that
+    /// every login costs the same, so the count is kept where a test can read it.
+    verifications: [AtomicU64; 32],
 }
 
 impl PasswordHasher {
@@ -49,7 +53,7 @@ impl PasswordHasher {
         }
         let random_password = uuid::Uuid::new_v4().to_string();
         let dummy_hash = PasswordHash(bcrypt::hash(random_password, cost)?);
-        Ok(Self { cost, dummy_hash })
+        Ok(Self { cost, dummy_hash, verifications: Default::default() })
     }
 
     pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
@@ -70,11 +74,24 @@ impl PasswordHasher {
         let typed = candidate.expose_secret().as_bytes();
         let nfc = normalised(candidate);
         let nfc = nfc.expose_secret().as_bytes();
-        let mut matches = check(nfc, hash);
+        let mut matches = self.check(nfc, hash);
         if nfc != typed {
-            matches |= check(typed, hash);
+            matches |= self.check(typed, hash);
         }
         matches && stored.is_some()
+    }
+
+    /// How many verifications have run against hashes of `cost`.
+    pub fn verifications_at(&self, cost: u32) -> u64 {
+        self.verifications.get(cost as usize).map_or(0, |n| n.load(Ordering::Relaxed))
+    }
+
+    /// One bcrypt verification.
+    fn check(&self, candidate: &[u8], hash: &PasswordHash) -> bool {
+        if let Some(count) = hash_cost(hash).and_then(|cost| self.verifications.get(cost as usize)) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+        bcrypt::verify(bcrypt_input(candidate), hash.as_str()).unwrap_or(false)
     }
 }
 
@@ -94,9 +111,9 @@ fn bcrypt_input(password: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 const BCRYPT_MAX_BYTES: usize = 72;
 
-/// One bcrypt verification.
-fn check(candidate: &[u8], hash: &PasswordHash) -> bool {
-    bcrypt::verify(bcrypt_input(candidate), hash.as_str()).unwrap_or(false)
+/// The cost a bcrypt hash was made with: `$2b$12$...` is 12.
+fn hash_cost(hash: &PasswordHash) -> Option<u32> {
+    hash.as_str().split('$').nth(2)?.parse().ok()
 }
 
 impl fmt::Debug for PasswordHasher {

@@ -428,6 +428,18 @@ mod tests {
     fn refuses_oversized_tokens_before_parsing() {
         let token = "a".repeat(TokenCodec::MAX_TOKEN_BYTES + 1);
         assert_eq!(codec().verify(&token, t0()), Err(TokenError::Invalid));
+        // The limit itself: a validly signed token just under 8 KiB passes, the next size up does not.
+        let signed = |padding: usize| {
+            let mut claims = claims_at(t0());
+            claims.as_object_mut().unwrap().insert("pad".into(), json!("x".repeat(padding)));
+            sign(&Header::new(Algorithm::HS256), &claims, SECRET)
+        };
+        let largest =
+            (0..TokenCodec::MAX_TOKEN_BYTES).rev().find(|&n| signed(n).len() <= TokenCodec::MAX_TOKEN_BYTES).unwrap();
+        let (fits, over) = (signed(largest), signed(largest + 1));
+        assert!(fits.len() > TokenCodec::MAX_TOKEN_BYTES - 4 && over.len() > TokenCodec::MAX_TOKEN_BYTES);
+        assert!(codec().verify(&fits, t0()).is_ok(), "{} bytes", fits.len());
+        assert_eq!(codec().verify(&over, t0()), Err(TokenError::Invalid), "{} bytes", over.len());
     }
 
     #[test]

@@ -23,25 +23,25 @@ impl MigrationError {
 /// Applies the pending migrations on a connection of its own (no statement timeout, not pooled) and
 /// returns the versions it applied.
 pub fn run_migrations(settings: &PoolSettings) -> Result<Vec<String>, MigrationError> {
-    crate::pool::ensure_sqlite_directory(&settings.url).map_err(|e| MigrationError::from(e))?;
+    crate::pool::ensure_sqlite_directory(&settings.url).map_err(MigrationError::from)?;
     let manager = crate::connection::SchemeManager::creating(settings.url.clone());
-    let mut conn = manager.connect().map_err(|e| MigrationError::from(e))?;
+    let mut conn = manager.connect().map_err(MigrationError::from)?;
     let setup = crate::connection::SessionSetup { statement_timeout_ms: 0, ..settings.session_setup() };
-    setup.on_acquire(&mut conn).map_err(|e| MigrationError::from(e))?;
+    setup.on_acquire(&mut conn).map_err(MigrationError::from)?;
 
     let applied = match &mut conn {
         DbConnection::Pg(pg) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                 .execute(pg)
-                .map_err(|e| MigrationError::from(e))?;
+                .map_err(MigrationError::from)?;
             let result = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions);
             let unlock = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(pg);
-            let applied = result.map_err(|e| MigrationError::from(e))?;
-            unlock.map_err(|e| MigrationError::from(e))?;
+            let applied = result.map_err(MigrationError::from)?;
+            unlock.map_err(MigrationError::from)?;
             applied
         }
         DbConnection::Sqlite(sqlite) => {
-            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(versions).map_err(|e| MigrationError::from(e))?
+            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(versions).map_err(MigrationError::from)?
         }
     };
     for version in &applied {

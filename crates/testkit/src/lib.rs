@@ -15,15 +15,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
-}
+/// The backends, as the persistence crate names them.
+pub use auth_persistence::Backend;
 
 pub struct TestDatabase {
     backend: Backend,
@@ -218,14 +211,9 @@ fn split_authority(url: &str) -> (&str, &str) {
     (&url[..host_start], &url[host_start..authority_end])
 }
 
+/// The URL as the persistence crate shows it: any password replaced by `***`.
 fn redact(url: &str) -> String {
-    match url.split_once('@') {
-        Some((before, after)) if before.matches(':').count() > 1 => {
-            let user_end = before.rfind(':').unwrap_or(before.len());
-            format!("{}:***@{after}", &before[..user_end])
-        }
-        _ => url.to_owned(),
-    }
+    auth_persistence::DatabaseUrl::parse(url).map_or_else(|e| format!("<{e}>"), |url| url.to_string())
 }
 
 /// Runs each named test function (taking a [`Backend`]) once on SQLite and once on PostgreSQL:

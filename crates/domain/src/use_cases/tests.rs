@@ -177,3 +177,31 @@ fn admin_commands_create_flag_and_delete_users() {
     assert!(matches!(f.service.delete_user("root@example.com"), Err(AdminError::UnknownUser)));
     assert!(matches!(f.service.delete_user("not an email"), Err(AdminError::InvalidEmail(_))));
 }
+
+/// The timing defence, counted: an unknown email, a wrong password and the right one each cost exactly
+/// one verification at the configured cost (and a password NFC changes, two, whoever it is for).
+#[test]
+fn every_login_costs_one_verification_at_the_configured_cost() {
+    let f = fixture();
+    f.service.register("joe@gmail.com", pw("123456")).unwrap();
+    let runs = |f: &Fixture| (0..32).map(|cost| f.service.hasher.verifications_at(cost)).collect::<Vec<_>>();
+    let only_at_4 = |n: u64| {
+        let mut expected = vec![0; 32];
+        expected[4] = n;
+        expected
+    };
+    assert_eq!(runs(&f), only_at_4(0), "registering verifies nothing");
+    assert!(f.service.login("nobody@gmail.com", &pw("123456")).is_err());
+    assert_eq!(runs(&f), only_at_4(1), "unknown email");
+    assert!(f.service.login("not an email", &pw("123456")).is_err());
+    assert_eq!(runs(&f), only_at_4(2), "malformed email");
+    assert!(f.service.login("joe@gmail.com", &pw("1234567")).is_err());
+    assert_eq!(runs(&f), only_at_4(3), "wrong password");
+    assert!(f.service.login("joe@gmail.com", &pw("123456")).is_ok());
+    assert_eq!(runs(&f), only_at_4(4), "right password");
+    // NFD input is checked in NFC and as typed: twice, for a known and an unknown email alike
+    assert!(f.service.login("joe@gmail.com", &pw("cafe\u{301}!")).is_err());
+    assert_eq!(runs(&f), only_at_4(6));
+    assert!(f.service.login("nobody@gmail.com", &pw("cafe\u{301}!")).is_err());
+    assert_eq!(runs(&f), only_at_4(8));
+}

@@ -4,7 +4,7 @@
 use crate::helpers::TestApp;
 use actix_web::http::header::HeaderValue;
 use actix_web::test::TestRequest;
-use auth_testkit::Backend;
+use auth_testkit::{Backend, on_both_backends};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -110,9 +110,8 @@ fn case(token: String) -> impl Strategy<Value = Case> {
     )
 }
 
-#[actix_web::test]
-async fn random_and_mutated_requests_never_get_a_5xx_or_non_json() {
-    let app = TestApp::new(Backend::Sqlite);
+async fn random_and_mutated_requests_never_get_a_5xx_or_non_json(backend: Backend) {
+    let app = TestApp::new(backend);
     let token = app.registered_user().await;
     let mut runner = TestRunner::deterministic();
     let strategy = case(token);
@@ -139,3 +138,5 @@ async fn random_and_mutated_requests_never_get_a_5xx_or_non_json() {
         assert!(statuses.contains_key(&expected), "no {expected} among {statuses:?}");
     }
 }
+
+on_both_backends!(async random_and_mutated_requests_never_get_a_5xx_or_non_json);

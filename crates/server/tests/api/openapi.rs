@@ -1,7 +1,7 @@
 use crate::helpers::TestApp;
 use crate::openapi_check::document;
 use actix_web::test::TestRequest;
-use auth_testkit::Backend;
+use auth_testkit::{Backend, on_both_backends};
 
 #[test]
 fn every_route_is_documented_with_its_method() {
@@ -36,9 +36,8 @@ fn the_bearer_scheme_and_every_status_are_described() {
     }
 }
 
-#[actix_web::test]
-async fn the_document_and_the_docs_page_are_served() {
-    let app = TestApp::new(Backend::Sqlite);
+async fn the_document_and_the_docs_page_are_served(backend: Backend) {
+    let app = TestApp::new(backend);
     let served = app.call(TestRequest::get().uri("/openapi.json")).await;
     assert_eq!(served.status, 200);
     assert_eq!(&served.body, document());
@@ -59,3 +58,5 @@ async fn the_document_and_the_docs_page_are_served() {
     let (status, body) = app.raw(TestRequest::get().uri("/docs/no-such-file.js")).await;
     assert_eq!((status, body.as_str()), (404, r#"{"status":"fail","message":"Not found."}"#));
 }
+
+on_both_backends!(async the_document_and_the_docs_page_are_served);
