@@ -1,5 +1,12 @@
 //! Layered settings: `config/default.toml`, then `config/{environment}.toml`, then `APP__SECTION__KEY`
-//! environment variables. Unknown keys are an error; `validate` refuses unsafe production settings.
+//! environment variables. Unknown keys are an error; `validate` (in `checks.rs`) refuses values out of
+//! range everywhere and unsafe ones in production.
+
+mod checks;
+
+pub use checks::{
+    MAX_PRODUCTION_LEEWAY_SECS, MIN_PRODUCTION_BCRYPT_COST, MIN_PRODUCTION_SECRET_BYTES, MIN_SECRET_DISTINCT_BYTES,
+};
 
 use auth_persistence::{DatabaseUrl, PoolSettings};
 use config::{Config, Environment as EnvSource, File, Map};
@@ -219,28 +226,6 @@ pub enum SettingsError {
     Invalid(Vec<String>),
 }
 
-/// The secrets committed in `config/`: production refuses every one of them.
-const SHIPPED_CONFIG_FILES: [&str; 4] = [
-    include_str!("../../../config/default.toml"),
-    include_str!("../../../config/development.toml"),
-    include_str!("../../../config/test.toml"),
-    include_str!("../../../config/production.toml"),
-];
-
-pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
-pub const MIN_SECRET_DISTINCT_BYTES: usize = 16;
-pub const MAX_PRODUCTION_LEEWAY_SECS: u64 = 60;
-pub const MIN_PRODUCTION_BCRYPT_COST: u32 = 10;
-
-fn shipped_secrets() -> Vec<String> {
-    SHIPPED_CONFIG_FILES
-        .iter()
-        .filter_map(|file| file.parse::<toml::Table>().ok())
-        .filter_map(|table| table.get("tokens")?.get("secret")?.as_str().map(str::to_owned))
-        .filter(|secret| !secret.is_empty())
-        .collect()
-}
-
 /// `APP__SECTION__KEY_FILE=/run/secrets/x` sets `section.key` to the file's content (without the final
 /// newline), as Docker and Kubernetes secrets are mounted. It wins over `APP__SECTION__KEY`.
 fn read_secret_files(vars: Map<String, String>) -> Result<Map<String, String>, SettingsError> {
@@ -291,209 +276,6 @@ impl Settings {
         }
         Ok(settings)
     }
-
-    /// Every problem at once, each naming the setting and its environment variable.
-    pub fn validate(&self, environment: Environment) -> Result<(), SettingsError> {
-        let mut problems = Vec::new();
-        self.check_secret(environment, &mut problems);
-        if environment == Environment::Production {
-            if self.tokens.leeway_secs > MAX_PRODUCTION_LEEWAY_SECS {
-                problems.push(format!(
-                    "tokens.leeway_secs is {}; production allows at most {MAX_PRODUCTION_LEEWAY_SECS} (APP__TOKENS__LEEWAY_SECS)",
-                    self.tokens.leeway_secs
-                ));
-            }
-            if self.cors.allowed_origins.iter().any(|o| o == "*") {
-                problems.push(
-                    "cors.allowed_origins contains \"*\"; production needs the exact origins (APP__CORS__ALLOWED_ORIGINS)".to_owned(),
-                );
-            }
-            if self.password.bcrypt_cost < MIN_PRODUCTION_BCRYPT_COST {
-                problems.push(format!(
-                    "password.bcrypt_cost is {}; production needs at least {MIN_PRODUCTION_BCRYPT_COST} (APP__PASSWORD__BCRYPT_COST)",
-                    self.password.bcrypt_cost
-                ));
-            }
-        }
-        self.check_ranges(&mut problems);
-        if let Err(e) = DatabaseUrl::parse(self.database.url.expose_secret()) {
-            problems.push(format!("{e} (APP__DATABASE__URL)"));
-        }
-        if self.tokens.issuer.is_empty() {
-            problems.push("tokens.issuer must not be empty (APP__TOKENS__ISSUER)".to_owned());
-        }
-        for origin in self.cors.allowed_origins.iter().filter(|o| *o != "*") {
-            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
-                problems.push(format!(
-                    "cors.allowed_origins entry \"{origin}\" must look like https://host[:port] (APP__CORS__ALLOWED_ORIGINS)"
-                ));
-            }
-        }
-        if !self.metrics.bind.is_empty() && self.metrics.bind.parse::<std::net::SocketAddr>().is_err() {
-            problems.push(format!(
-                "metrics.bind \"{}\" must be empty or host:port (APP__METRICS__BIND)",
-                self.metrics.bind
-            ));
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            problems.push(format!("log.level \"{}\" is not a valid filter (APP__LOG__LEVEL)", self.log.level));
-        }
-        if problems.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(problems)) }
-    }
-
-    /// Production needs a secret of its own: long, varied, and none of the values shipped in `config/`.
-    /// Any environment refuses a shipped secret on an address other computers can reach: the
-    /// development secret is public, and a token signed with it would be accepted.
-    fn check_secret(&self, environment: Environment, problems: &mut Vec<String>) {
-        let secret = self.tokens.secret.expose_secret();
-        let shipped = shipped_secrets().iter().any(|s| s.trim() == secret.trim());
-        if environment == Environment::Production {
-            if secret.is_empty() {
-                problems
-                    .push("tokens.secret is not set: set APP__TOKENS__SECRET to at least 32 random bytes".to_owned());
-            } else if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
-                problems.push(format!(
-                    "tokens.secret is {} bytes; production needs at least {MIN_PRODUCTION_SECRET_BYTES} (APP__TOKENS__SECRET)",
-                    secret.len()
-                ));
-            } else if shipped {
-                problems.push(
-                    "tokens.secret is a value shipped in config/: set APP__TOKENS__SECRET to a secret of your own"
-                        .to_owned(),
-                );
-            } else if let Some(why) = weak_secret(secret) {
-                problems.push(format!(
-                    "tokens.secret {why}: use random bytes, e.g. `openssl rand -base64 48` (APP__TOKENS__SECRET)"
-                ));
-            }
-        } else if secret.is_empty() {
-            problems.push("tokens.secret must not be empty (APP__TOKENS__SECRET)".to_owned());
-        } else if shipped && !is_loopback(&self.server.host) {
-            problems.push(format!(
-                "server.host {} is reachable from other machines, and tokens.secret is a value shipped in config/: \
-                 set APP__TOKENS__SECRET to a secret of your own, or listen on 127.0.0.1 (APP__SERVER__HOST)",
-                self.server.host
-            ));
-        }
-    }
-
-    /// Every number within the range its owner (this crate, the token codec, the hasher, the pool)
-    /// can serve, in every environment.
-    fn check_ranges(&self, problems: &mut Vec<String>) {
-        let server = &self.server;
-        in_range(problems, "server.workers", server.workers, ServerSettings::WORKERS);
-        in_range(
-            problems,
-            "server.blocking_threads_per_worker",
-            server.blocking_threads_per_worker,
-            ServerSettings::BLOCKING_THREADS_PER_WORKER,
-        );
-        in_range(
-            problems,
-            "server.shutdown_timeout_secs",
-            server.shutdown_timeout_secs,
-            ServerSettings::SHUTDOWN_TIMEOUT_SECS,
-        );
-        in_range(problems, "server.body_timeout_ms", server.body_timeout_ms, ServerSettings::BODY_TIMEOUT_MS);
-        in_range(
-            problems,
-            "server.max_connections_per_worker",
-            server.max_connections_per_worker,
-            ServerSettings::MAX_CONNECTIONS_PER_WORKER,
-        );
-        if let Err(problem) = server.connections_per_worker(self.database.pool_max_size) {
-            problems.push(problem);
-        }
-        let db = &self.database;
-        in_range(problems, "database.pool_max_size", db.pool_max_size, PoolSettings::MAX_SIZE);
-        in_range(problems, "database.acquire_timeout_ms", db.acquire_timeout_ms, PoolSettings::ACQUIRE_TIMEOUT_MS);
-        in_range(
-            problems,
-            "database.statement_timeout_ms",
-            db.statement_timeout_ms,
-            PoolSettings::STATEMENT_TIMEOUT_MS,
-        );
-        in_range(
-            problems,
-            "database.sqlite_busy_timeout_ms",
-            db.sqlite_busy_timeout_ms,
-            PoolSettings::SQLITE_BUSY_TIMEOUT_MS,
-        );
-        in_range(
-            problems,
-            "tokens.access_ttl_secs",
-            self.tokens.access_ttl_secs,
-            1..=auth_domain::TokenCodec::MAX_TTL_SECS,
-        );
-        in_range(problems, "tokens.leeway_secs", self.tokens.leeway_secs, 0..=auth_domain::TokenCodec::MAX_LEEWAY_SECS);
-        in_range(
-            problems,
-            "tokens.prune_interval_secs",
-            self.tokens.prune_interval_secs,
-            TokenSettings::PRUNE_INTERVAL_SECS,
-        );
-        in_range(problems, "password.min_length", self.password.min_length, 1..=auth_domain::MAX_PASSWORD_CHARS);
-        in_range(
-            problems,
-            "password.bcrypt_cost",
-            self.password.bcrypt_cost,
-            auth_domain::PasswordHasher::MIN_COST..=auth_domain::PasswordHasher::MAX_COST,
-        );
-        in_range(
-            problems,
-            "password.max_concurrent_hashes",
-            self.password.max_concurrent_hashes,
-            auth_api::HashLimiter::MAX_CONCURRENT,
-        );
-    }
-}
-
-/// `key must be between a and b (got v) (APP__KEY)` when `value` is outside `range`.
-fn in_range<T: PartialOrd + std::fmt::Display>(
-    problems: &mut Vec<String>,
-    key: &str,
-    value: T,
-    range: RangeInclusive<T>,
-) {
-    if !range.contains(&value) {
-        problems.push(with_variable(format!(
-            "{key} must be between {} and {} (got {value})",
-            range.start(),
-            range.end()
-        )));
-    }
-}
-
-/// Appends the environment variable of the setting a problem starts with: `database.pool_max_size ...`
-/// gets `(APP__DATABASE__POOL_MAX_SIZE)`.
-fn with_variable(problem: String) -> String {
-    let key = problem.split_whitespace().next().unwrap_or_default();
-    format!("{problem} (APP__{})", key.replace('.', "__").to_ascii_uppercase())
-}
-
-/// Too little variety to be random: fewer than 16 distinct bytes, or one byte in more than a quarter
-/// of the places (`aaaa...`, 32 spaces, a short word repeated).
-fn weak_secret(secret: &str) -> Option<&'static str> {
-    let bytes = secret.as_bytes();
-    let mut counts = [0usize; 256];
-    for &b in bytes {
-        counts[usize::from(b)] += 1;
-    }
-    let distinct = counts.iter().filter(|&&c| c > 0).count();
-    let most = counts.iter().copied().max().unwrap_or(0);
-    if distinct < MIN_SECRET_DISTINCT_BYTES {
-        Some("has too few different characters to be random")
-    } else if most * 4 > bytes.len() {
-        Some("repeats one character too often to be random")
-    } else {
-        None
-    }
-}
-
-/// `127.0.0.1`, `::1`, `localhost`: addresses only this machine can reach.
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The most open files this process may have: the hard limit, which `serve` raises the soft one to.
