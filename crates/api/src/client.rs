@@ -35,15 +35,15 @@ impl ClientSocket {
 
 /// The request's client connection, when the server recorded one (in-process tests have none).
 #[derive(Debug, Clone, Default)]
-pub struct Client(Option<ClientSocket>);
+pub struct ClientConnection(Option<ClientSocket>);
 
-impl Client {
+impl ClientConnection {
     pub fn is_gone(&self) -> bool {
         self.0.as_ref().is_some_and(ClientSocket::is_gone)
     }
 }
 
-impl FromRequest for Client {
+impl FromRequest for ClientConnection {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, actix_web::Error>>;
 

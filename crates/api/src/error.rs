@@ -2,7 +2,10 @@ use crate::wire::MessageBody;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, header::ContentType};
 use actix_web::{HttpResponse, ResponseError};
-use auth_domain::{LoginError, LogoutError, RegisterError, StatusError, StoreError, TokenError};
+use auth_domain::{
+    ChangePasswordError, EndSessionError, LoginError, LogoutError, RefreshError, RegisterError, StatusError,
+    StoreError, TokenError,
+};
 
 /// Every failure the API reports. Each maps to one status and one `{"status":"fail","message":...}` body;
 /// messages are fixed strings, so no input, secret or internal detail reaches a client.
@@ -28,6 +31,14 @@ pub enum ApiError {
     TokenInvalid,
     #[error("Token blacklisted. Please log in again.")]
     TokenRevoked,
+    #[error("Invalid refresh token. Please log in again.")]
+    RefreshTokenInvalid,
+    #[error("Session not found.")]
+    SessionNotFound,
+    #[error("Invalid scope.")]
+    InvalidScope,
+    #[error("Current password is incorrect.")]
+    WrongCurrentPassword,
     #[error("Not found.")]
     NotFound,
     #[error("Method not allowed.")]
@@ -55,7 +66,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             // The Flask service answered a duplicate registration with 202; clients depend on it.
             Self::UserExists => StatusCode::ACCEPTED,
-            Self::UserDoesNotExist | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::UserDoesNotExist | Self::NotFound | Self::SessionNotFound => StatusCode::NOT_FOUND,
+            Self::InvalidScope => StatusCode::BAD_REQUEST,
+            Self::WrongCurrentPassword => StatusCode::FORBIDDEN,
+            Self::RefreshTokenInvalid => StatusCode::UNAUTHORIZED,
             Self::MissingToken { status } => *status,
             Self::MalformedBearer | Self::TokenExpired | Self::TokenInvalid | Self::TokenRevoked => {
                 StatusCode::UNAUTHORIZED
@@ -79,6 +93,8 @@ impl ResponseError for ApiError {
             // RFC 6750 §3: a 401 names the scheme; a token that was presented but refused is "invalid_token".
             let challenge = match self {
                 Self::MissingToken { .. } => "Bearer",
+                // a refresh token is not a bearer credential; the challenge still names the scheme
+                Self::RefreshTokenInvalid => r#"Bearer error="invalid_grant""#,
                 Self::MalformedBearer => r#"Bearer error="invalid_request""#,
                 _ => r#"Bearer error="invalid_token""#,
             };
@@ -157,6 +173,38 @@ impl From<LogoutError> for ApiError {
             LogoutError::Token(e) => e.into(),
             LogoutError::Revoked => Self::TokenRevoked,
             LogoutError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Invalid | RefreshError::Reused => Self::RefreshTokenInvalid,
+            RefreshError::Store(e) => e.into(),
+            RefreshError::Token(e) => internal(&e),
+        }
+    }
+}
+
+impl From<EndSessionError> for ApiError {
+    fn from(e: EndSessionError) -> Self {
+        match e {
+            EndSessionError::Auth(e) => e.into(),
+            EndSessionError::NotFound => Self::SessionNotFound,
+            EndSessionError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(e: ChangePasswordError) -> Self {
+        match e {
+            ChangePasswordError::Auth(e) => e.into(),
+            ChangePasswordError::WrongPassword => Self::WrongCurrentPassword,
+            ChangePasswordError::InvalidPassword(e) => Self::BadRequest(e.to_string()),
+            ChangePasswordError::Store(e) => e.into(),
+            ChangePasswordError::Hash(e) => internal(&e),
         }
     }
 }

@@ -1,5 +1,5 @@
 use crate::blocking::run_blocking;
-use crate::client::Client;
+use crate::client::ClientConnection;
 use crate::error::ApiError;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -33,7 +33,7 @@ impl HashLimiter {
     /// the blocking thread, so it is held until the hash is done even if the request is dropped.
     pub async fn run<T, E>(
         &self,
-        client: Client,
+        client: ClientConnection,
         use_case: impl FnOnce() -> Result<T, E> + Send + 'static,
     ) -> Result<T, ApiError>
     where
@@ -71,7 +71,7 @@ mod tests {
         let peak = Arc::new(AtomicUsize::new(0));
         let runs = (0..8).map(|_| {
             let (in_flight, peak) = (in_flight.clone(), peak.clone());
-            limiter.run(Client::default(), move || {
+            limiter.run(ClientConnection::default(), move || {
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 // hold the permit long enough for the others to pile up behind it

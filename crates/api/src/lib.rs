@@ -12,7 +12,7 @@ mod routes;
 mod wire;
 
 pub use blocking::run_blocking;
-pub use client::{BodyTimeout, Client, ClientSocket};
+pub use client::{BodyTimeout, ClientConnection, ClientSocket};
 pub use error::ApiError;
 pub use extract::{AuthHeaderError, BearerToken, Credentials, MAX_BODY_BYTES, parse_authorization};
 pub use hash_limiter::HashLimiter;

@@ -14,13 +14,17 @@ use utoipa::{Modify, OpenApi};
         crate::routes::login::login,
         crate::routes::status::status,
         crate::routes::logout::logout,
+        crate::routes::refresh::refresh,
+        crate::routes::sessions::sessions,
+        crate::routes::session_end::end_session,
+        crate::routes::password::change_password,
         crate::routes::health::live,
         crate::routes::health::ready,
         crate::routes::metrics::metrics,
     ),
-    components(schemas(crate::extract::Credentials)),
+    components(schemas(crate::extract::Credentials, crate::extract::RefreshRequest, crate::extract::PasswordChangeRequest)),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Users and tokens"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
+    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
 )]
 pub struct ApiDoc;
 
@@ -42,15 +46,15 @@ impl Modify for BearerScheme {
 pub fn openapi(min_password_length: usize) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::{RefOr, Schema};
     let mut document = ApiDoc::openapi();
-    let password =
-        document.components.as_mut().and_then(|c| c.schemas.get_mut("CredentialsBody")).and_then(
-            |schema| match schema {
-                RefOr::T(Schema::Object(object)) => object.properties.get_mut("password"),
+    for (schema, property) in [("CredentialsBody", "password"), ("PasswordChangeRequest", "new_password")] {
+        let password =
+            document.components.as_mut().and_then(|c| c.schemas.get_mut(schema)).and_then(|schema| match schema {
+                RefOr::T(Schema::Object(object)) => object.properties.get_mut(property),
                 _ => None,
-            },
-        );
-    if let Some(RefOr::T(Schema::Object(password))) = password {
-        password.min_length = Some(min_password_length);
+            });
+        if let Some(RefOr::T(Schema::Object(password))) = password {
+            password.min_length = Some(min_password_length);
+        }
     }
     link_tokens_to_their_uses(&mut document);
     document
@@ -62,7 +66,7 @@ pub fn openapi(min_password_length: usize) -> utoipa::openapi::OpenApi {
 fn link_tokens_to_their_uses(document: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::link::Link;
-    for (path, status) in [("/auth/register", "201"), ("/auth/login", "200")] {
+    for (path, status) in [("/auth/register", "201"), ("/auth/login", "200"), ("/auth/refresh", "200")] {
         let response = document
             .paths
             .paths
@@ -70,7 +74,12 @@ fn link_tokens_to_their_uses(document: &mut utoipa::openapi::OpenApi) {
             .and_then(|item| item.post.as_mut())
             .and_then(|operation| operation.responses.responses.get_mut(status));
         if let Some(RefOr::T(response)) = response {
-            for (name, operation_id) in [("status", "status"), ("logout", "logout")] {
+            for (name, operation_id) in [
+                ("status", "status"),
+                ("logout", "logout"),
+                ("sessions", "sessions"),
+                ("change_password", "change_password"),
+            ] {
                 let link = Link::builder()
                     .operation_id(operation_id)
                     .parameter("header.Authorization", "Bearer {$response.body#/auth_token}")
@@ -78,6 +87,28 @@ fn link_tokens_to_their_uses(document: &mut utoipa::openapi::OpenApi) {
                     .build();
                 response.links.insert(name.to_owned(), RefOr::T(link));
             }
+            let refresh = Link::builder()
+                .operation_id("refresh")
+                .request_body(Some(serde_json::json!({"refresh_token": "$response.body#/refresh_token"})))
+                .description("`refresh_token` for `refresh`")
+                .build();
+            response.links.insert("refresh".to_owned(), RefOr::T(refresh));
         }
+    }
+    // The session list names the sessions a DELETE can end.
+    let listed = document
+        .paths
+        .paths
+        .get_mut("/auth/sessions")
+        .and_then(|item| item.get.as_mut())
+        .and_then(|operation| operation.responses.responses.get_mut("200"));
+    if let Some(RefOr::T(response)) = listed {
+        let link = Link::builder()
+            .operation_id("end_session")
+            .parameter("id", "$response.body#/data/sessions/0/id")
+            .parameter("header.Authorization", "$request.header.Authorization")
+            .description("the first listed session, with the same token")
+            .build();
+        response.links.insert("end_session".to_owned(), RefOr::T(link));
     }
 }

@@ -20,11 +20,64 @@ impl<'a> MessageBody<'a> {
     }
 }
 
-/// A successful registration or login.
+/// A successful registration, login or refresh: the seed's three fields, then the session's.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct TokenBody<'a> {
     #[schema(pattern = "^success$")]
     pub status: &'static str,
     pub message: &'static str,
+    /// The access token (a JWT): `Authorization: Bearer <auth_token>`
     pub auth_token: &'a str,
+    /// Opaque; exchange it at `POST /auth/refresh` for new tokens. Each is good for one use.
+    pub refresh_token: &'a str,
+    /// The access token's lifetime in seconds
+    pub expires_in: u64,
+    #[schema(pattern = "^Bearer$")]
+    pub token_type: &'static str,
+}
+
+impl<'a> TokenBody<'a> {
+    pub fn new(message: &'static str, issued: &'a auth_domain::IssuedSession) -> Self {
+        use secrecy::ExposeSecret;
+        Self {
+            status: "success",
+            message,
+            auth_token: issued.access.token.expose_secret(),
+            refresh_token: issued.refresh.expose_secret(),
+            expires_in: issued.expires_in,
+            token_type: "Bearer",
+        }
+    }
+}
+
+/// The caller's live sessions.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionsBody {
+    #[schema(pattern = "^success$")]
+    pub status: &'static str,
+    pub data: SessionsData,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionsData {
+    /// Newest first
+    pub sessions: Vec<SessionView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionView {
+    #[schema(pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    pub id: String,
+    /// RFC 3339, UTC
+    #[schema(format = DateTime)]
+    pub created_on: String,
+    /// RFC 3339, UTC: the session's start or latest refresh
+    #[schema(format = DateTime)]
+    pub last_active_on: String,
+    /// As the client sent it, at most 256 characters; null when none
+    pub user_agent: Option<String>,
+    /// The client's address; null when unknown
+    pub ip: Option<String>,
+    /// Whether the presented token belongs to this session
+    pub current: bool,
 }

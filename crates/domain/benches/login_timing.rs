@@ -3,7 +3,7 @@
 //! default 12, the production default), prints their medians and the ratio, and fails outside 0.9–1.1.
 
 use auth_domain::testing::memory_service;
-use auth_domain::{AuthService, SystemClock};
+use auth_domain::{AuthService, ClientInfo, SystemClock};
 use criterion::{Criterion, criterion_group};
 use secrecy::SecretString;
 use std::hint::black_box;
@@ -16,17 +16,17 @@ fn cost() -> u32 {
 
 fn service() -> AuthService {
     let (service, _) = memory_service(cost(), Arc::new(SystemClock));
-    service.register("known@example.com", SecretString::from("the-right-password")).unwrap();
+    service.register("known@example.com", SecretString::from("the-right-password"), ClientInfo::default()).unwrap();
     service
 }
 
 fn unknown_email(service: &AuthService) {
-    let result = service.login("unknown@example.com", &SecretString::from("the-right-password"));
+    let result = service.login("unknown@example.com", &SecretString::from("the-right-password"), ClientInfo::default());
     assert!(black_box(result).is_err());
 }
 
 fn wrong_password(service: &AuthService) {
-    let result = service.login("known@example.com", &SecretString::from("a-wrong-password"));
+    let result = service.login("known@example.com", &SecretString::from("a-wrong-password"), ClientInfo::default());
     assert!(black_box(result).is_err());
 }
 

@@ -54,10 +54,20 @@ impl Email {
         if !local.is_single_script() || !domain.split('.').all(|label| label.is_single_script()) {
             return Err(EmailError::Invalid);
         }
+        // Domain labels: letters, digits and inner hyphens (RFC 5321), in any script for IDNs.
         let domain_ok = !domain.contains('@')
             && domain.contains('.')
-            && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-        if local.is_empty() || local.len() > Self::MAX_LOCAL_LEN || !domain_ok {
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.chars().count() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        // The local part: RFC 5322's atext and dots, or characters of any script (RFC 6531).
+        let local_ok =
+            local.chars().all(|c| !c.is_ascii() || c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
+        if local.is_empty() || local.len() > Self::MAX_LOCAL_LEN || !local_ok || !domain_ok {
             return Err(EmailError::Invalid);
         }
         // Lower-casing can leave a text that is not in NFC; normalise once more.
@@ -114,6 +124,11 @@ mod tests {
             "joe@example.com.",
             "joe@-example.com",
             "joe\u{0}@example.com",
+            "0@0.0*",
+            "joe@exa_mple.com",
+            "jo\"e@example.com",
+            "jo(e)@example.com",
+            "joe@example.c\u{f8}m!",
         ] {
             assert_eq!(Email::parse(raw), Err(EmailError::Invalid), "{raw:?}");
         }
@@ -153,11 +168,15 @@ mod tests {
 
     #[test]
     fn enforces_the_length_limits() {
-        let at_limit = format!("{}@{}.com", "a".repeat(64), "b".repeat(254 - 64 - 1 - 4));
+        // 64 + 1 + 189: three labels of 61 and ".com"
+        let domain = format!("{}.com", ["b".repeat(61), "c".repeat(61), "d".repeat(61)].join("."));
+        let at_limit = format!("{}@{domain}", "a".repeat(64));
         assert_eq!(at_limit.len(), 254);
         assert!(Email::parse(&at_limit).is_ok());
-        let over = format!("{}@{}.com", "a".repeat(64), "b".repeat(254 - 64 - 4));
+        let over = format!("{}@x{domain}", "a".repeat(64));
         assert_eq!(Email::parse(&over), Err(EmailError::TooLong));
+        let long_label = format!("joe@{}.com", "b".repeat(64));
+        assert_eq!(Email::parse(&long_label), Err(EmailError::Invalid));
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert_eq!(Email::parse(&long_local), Err(EmailError::Invalid));
     }

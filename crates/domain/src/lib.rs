@@ -8,6 +8,7 @@ mod email;
 mod password;
 mod password_hasher;
 mod service;
+mod session;
 mod store;
 mod token;
 mod use_cases;
@@ -20,15 +21,23 @@ pub use clock::{Clock, SystemClock};
 pub use email::{Email, EmailError};
 pub use password::{MAX_PASSWORD_CHARS, Password, PasswordError, PasswordPolicy};
 pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
-pub use service::AuthService;
+pub use service::{AuthService, Passwords, Stores, Tokens};
+pub use session::{
+    ClientInfo, EndReason, IssuedSession, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy,
+};
 pub use store::{
-    Cause, ErrorChain, InsertUserError, NewRevocation, NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome,
-    StoreError, UserStore, cause,
+    Cause, ErrorChain, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady, Readiness,
+    RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, TokenCheck, UserStore,
+    cause,
 };
 pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
 pub use use_cases::admin::AdminError;
 pub use use_cases::login::LoginError;
 pub use use_cases::logout::LogoutError;
+pub use use_cases::password_change::ChangePasswordError;
+pub use use_cases::prune::Pruned;
+pub use use_cases::refresh::RefreshError;
 pub use use_cases::register::{RegisterError, Registered};
+pub use use_cases::sessions::{EndSessionError, SessionList};
 pub use use_cases::status::StatusError;
 pub use user::{User, UserCredentials, UserId};

@@ -1,32 +1,66 @@
 use crate::clock::Clock;
 use crate::password::PasswordPolicy;
 use crate::password_hasher::PasswordHasher;
-use crate::store::{RevocationStore, UserStore};
+use crate::session::{RefreshTokenCodec, SessionPolicy};
+use crate::store::{RevocationStore, SessionStore, UserStore};
 use crate::token::TokenCodec;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
+
+/// The stores the use cases need; one database implements all three.
+#[derive(Clone)]
+pub struct Stores {
+    pub users: Arc<dyn UserStore>,
+    pub revocations: Arc<dyn RevocationStore>,
+    pub sessions: Arc<dyn SessionStore>,
+}
+
+impl Stores {
+    pub fn all<S: UserStore + RevocationStore + SessionStore + 'static>(store: Arc<S>) -> Self {
+        Self { users: store.clone(), revocations: store.clone(), sessions: store }
+    }
+}
+
+/// How passwords are hashed and checked.
+pub struct Passwords {
+    pub hasher: PasswordHasher,
+    pub policy: PasswordPolicy,
+}
+
+/// How tokens are made: access tokens, refresh tokens, and how long sessions live.
+pub struct Tokens {
+    pub access: TokenCodec,
+    pub refresh: RefreshTokenCodec,
+    pub sessions: SessionPolicy,
+}
 
 /// The auth use cases and everything they need. Each use case is a synchronous method (they hash
 /// passwords and wait on the database), so callers run them off any async executor.
 pub struct AuthService {
     pub(crate) users: Arc<dyn UserStore>,
     pub(crate) revocations: Arc<dyn RevocationStore>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) hasher: PasswordHasher,
-    pub(crate) tokens: TokenCodec,
     pub(crate) policy: PasswordPolicy,
+    pub(crate) tokens: TokenCodec,
+    pub(crate) refresh: RefreshTokenCodec,
+    pub(crate) session_policy: SessionPolicy,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl AuthService {
-    pub fn new(
-        users: Arc<dyn UserStore>,
-        revocations: Arc<dyn RevocationStore>,
-        hasher: PasswordHasher,
-        tokens: TokenCodec,
-        policy: PasswordPolicy,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { users, revocations, hasher, tokens, policy, clock }
+    pub fn new(stores: Stores, passwords: Passwords, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            users: stores.users,
+            revocations: stores.revocations,
+            sessions: stores.sessions,
+            hasher: passwords.hasher,
+            policy: passwords.policy,
+            tokens: tokens.access,
+            refresh: tokens.refresh,
+            session_policy: tokens.sessions,
+            clock,
+        }
     }
 
     /// What a new password must satisfy (the API's document states it).

@@ -3,6 +3,7 @@
 
 use crate::email::Email;
 use crate::password_hasher::PasswordHash;
+use crate::session::{ClientInfo, EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -73,25 +74,144 @@ pub struct NewRevocation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeOutcome {
     Revoked,
+    /// The token was revoked already, or its session has ended.
     AlreadyRevoked,
-    /// The token's user has been deleted.
+    /// The token's user has been deleted, or its session does not exist.
     UnknownUser,
 }
 
+/// Which sessions a logout ends besides revoking the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The token's own session.
+    Local,
+    /// Every other session of the user; this one stays.
+    Others,
+    /// Every session of the user.
+    Global,
+}
+
+/// A session about to start.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub started_at: DateTime<Utc>,
+    pub client: ClientInfo,
+}
+
+/// The state of the session an access token names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// The token names no session (issued before sessions existed).
+    NotNamed,
+    Live,
+    Ended,
+    /// No such session of this user: a restored backup or another database.
+    Missing,
+}
+
+/// What the status of an access token needs, read in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCheck {
+    pub user: User,
+    pub revoked: bool,
+    pub session: SessionState,
+}
+
+/// The result of presenting a refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The presented generation was current: the session moved to `generation`.
+    Rotated { user_id: UserId, generation: u64 },
+    /// The presented generation was consumed by the latest rotation, within the grace window: the
+    /// result of that rotation again.
+    Grace { user_id: UserId, generation: u64 },
+    /// A consumed generation, outside the grace: the session has been ended.
+    Reused { user_id: UserId },
+    /// No live session (unknown, ended, expired).
+    Invalid,
+}
+
 pub trait UserStore: Send + Sync {
-    /// Inserts the user; a duplicate email (the database's unique index decides) is `EmailTaken`.
-    fn insert_user(&self, new_user: &NewUser) -> Result<User, InsertUserError>;
+    /// Inserts the user, and with it the session its registration starts (one transaction); a duplicate
+    /// email (the database's unique index decides) is `EmailTaken`.
+    fn insert_user(&self, new_user: &NewUser, session: Option<&NewSession>) -> Result<User, InsertUserError>;
 
     fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
 
-    /// The user and whether `jti` is revoked, read together in one round trip.
-    fn find_user_with_revocation(&self, id: UserId, jti: &TokenId) -> Result<Option<(User, bool)>, StoreError>;
+    /// The user, whether `jti` is revoked and the state of `session`, read together in one round trip.
+    fn check_token(
+        &self,
+        id: UserId,
+        jti: &TokenId,
+        session: Option<SessionId>,
+    ) -> Result<Option<TokenCheck>, StoreError>;
 
     /// Sets the admin flag; `None` when no user has this email.
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError>;
 
-    /// Deletes the user and (by cascade) their revocations; false when no user has this email.
+    /// Deletes the user and (by cascade) their revocations and sessions; false when no user has this email.
     fn delete_user(&self, email: &Email) -> Result<bool, StoreError>;
+
+    /// Stores the new hash and ends every session of the user but `keep`, in one transaction; false
+    /// when the user is gone.
+    fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+pub trait SessionStore: Send + Sync {
+    /// Starts a session for the user and ends the least recently active ones beyond `max_per_user`,
+    /// in one transaction.
+    fn start_session(&self, user: UserId, session: &NewSession, max_per_user: u32) -> Result<(), StoreError>;
+
+    /// Presents generation `claim.generation` of a session: one compare-and-swap moves a live session on
+    /// from it; otherwise the grace window or reuse detection decides (see `RotateOutcome`).
+    fn rotate(
+        &self,
+        claim: RefreshClaim,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<RotateOutcome, StoreError>;
+
+    /// The user's live sessions, newest first.
+    fn live_sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Vec<SessionInfo>, StoreError>;
+
+    /// Ends one live session of the user; false when the user has no such live session.
+    fn end_session(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+        reason: EndReason,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends every live session of the user but `except`; returns how many.
+    fn end_sessions(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        now: DateTime<Utc>,
+        reason: EndReason,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes sessions ended before `ended_before`, or inactive since before `inactive_before`, or
+    /// started before `started_before`; returns how many.
+    fn prune_sessions(
+        &self,
+        ended_before: DateTime<Utc>,
+        inactive_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -145,9 +265,15 @@ pub trait Readiness: Send + Sync {
 }
 
 pub trait RevocationStore: Send + Sync {
-    /// Records the revocation with one INSERT, so that of several concurrent calls for one `jti`
-    /// exactly one returns `Revoked`.
-    fn revoke(&self, revocation: &NewRevocation) -> Result<RevokeOutcome, StoreError>;
+    /// Revokes the token and ends the sessions `scope` names, in one transaction. Of several concurrent
+    /// calls for one `jti` exactly one returns `Revoked`; a token of an ended session is
+    /// `AlreadyRevoked`, of a missing one `UnknownUser`.
+    fn logout(
+        &self,
+        revocation: &NewRevocation,
+        session: Option<SessionId>,
+        scope: LogoutScope,
+    ) -> Result<RevokeOutcome, StoreError>;
 
     /// Deletes revocations whose token expired before `now`; returns how many.
     fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;

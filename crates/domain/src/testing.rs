@@ -1,7 +1,13 @@
-//! In-memory fakes of the storage traits, with the same atomicity as the real ones.
+//! In-memory fakes of the storage traits, with the same atomicity as the real ones: every method is one
+//! critical section, as the database's one statement or transaction.
 
 use crate::email::Email;
-use crate::store::{InsertUserError, NewRevocation, NewUser, RevocationStore, RevokeOutcome, StoreError, UserStore};
+use crate::password_hasher::PasswordHash;
+use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
+use crate::store::{
+    InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome, RotateOutcome,
+    SessionState, SessionStore, StoreError, TokenCheck, UserStore,
+};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -18,6 +24,35 @@ pub struct MemoryStore {
 struct Inner {
     users: Vec<UserCredentials>,
     revoked: HashMap<TokenId, NewRevocation>,
+    sessions: Vec<StoredSession>,
+}
+
+/// A session row.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub generation: u64,
+    pub created_at: DateTime<Utc>,
+    pub last_active_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<&'static str>,
+    pub info: SessionInfo,
+}
+
+impl StoredSession {
+    fn live(&self, now: DateTime<Utc>, policy: &SessionPolicy) -> bool {
+        let (active_after, started_after) = policy.live_after(now);
+        self.ended_at.is_none() && self.last_active_at > active_after && self.created_at > started_after
+    }
+
+    fn end(&mut self, now: DateTime<Utc>, reason: EndReason) {
+        if self.ended_at.is_none() {
+            self.ended_at = Some(now);
+            self.end_reason = Some(reason.as_str());
+        }
+    }
 }
 
 impl MemoryStore {
@@ -38,6 +73,10 @@ impl MemoryStore {
         rows
     }
 
+    pub fn sessions(&self) -> Vec<StoredSession> {
+        self.inner.lock().unwrap().sessions.clone()
+    }
+
     pub fn stored_hash(&self, email: &str) -> Option<String> {
         let inner = self.inner.lock().unwrap();
         inner.users.iter().find(|c| c.user.email.as_str() == email).map(|c| c.password_hash.as_str().to_owned())
@@ -52,11 +91,45 @@ impl Inner {
     fn remove_user(&mut self, id: UserId) {
         self.users.retain(|c| c.user.id != id);
         self.revoked.retain(|_, r| r.user_id != id);
+        self.sessions.retain(|s| s.user_id != id);
+    }
+
+    fn insert_session(&mut self, user: UserId, session: &NewSession, max_per_user: u32) {
+        let now = session.started_at;
+        let mut live: Vec<usize> = (0..self.sessions.len())
+            .filter(|&i| self.sessions[i].user_id == user && self.sessions[i].ended_at.is_none())
+            .collect();
+        live.sort_by_key(|&i| self.sessions[i].last_active_at);
+        let excess = (live.len() + 1).saturating_sub(max_per_user as usize);
+        for &i in live.iter().take(excess) {
+            self.sessions[i].end(now, EndReason::Evicted);
+        }
+        self.sessions.push(StoredSession {
+            id: session.id,
+            user_id: user,
+            generation: 0,
+            created_at: now,
+            last_active_at: now,
+            rotated_at: None,
+            ended_at: None,
+            end_reason: None,
+            info: SessionInfo { id: session.id, created_on: now, last_active_on: now, client: session.client.clone() },
+        });
+    }
+
+    fn end_sessions(&mut self, user: UserId, except: Option<SessionId>, now: DateTime<Utc>, reason: EndReason) -> u64 {
+        let mut ended = 0;
+        for s in self.sessions.iter_mut().filter(|s| s.user_id == user && Some(s.id) != except && s.ended_at.is_none())
+        {
+            s.end(now, reason);
+            ended += 1;
+        }
+        ended
     }
 }
 
 impl UserStore for MemoryStore {
-    fn insert_user(&self, new_user: &NewUser) -> Result<User, InsertUserError> {
+    fn insert_user(&self, new_user: &NewUser, session: Option<&NewSession>) -> Result<User, InsertUserError> {
         let mut inner = self.check()?;
         if inner.users.iter().any(|c| c.user.email == new_user.email) {
             return Err(InsertUserError::EmailTaken);
@@ -65,6 +138,9 @@ impl UserStore for MemoryStore {
         let user =
             User { id, email: new_user.email.clone(), admin: new_user.admin, registered_on: new_user.registered_on };
         inner.users.push(UserCredentials { user: user.clone(), password_hash: new_user.password_hash.clone() });
+        if let Some(session) = session {
+            inner.insert_session(id, session, u32::MAX);
+        }
         Ok(user)
     }
 
@@ -72,10 +148,25 @@ impl UserStore for MemoryStore {
         Ok(self.check()?.users.iter().find(|c| &c.user.email == email).cloned())
     }
 
-    fn find_user_with_revocation(&self, id: UserId, jti: &TokenId) -> Result<Option<(User, bool)>, StoreError> {
+    fn check_token(
+        &self,
+        id: UserId,
+        jti: &TokenId,
+        session: Option<SessionId>,
+    ) -> Result<Option<TokenCheck>, StoreError> {
         let inner = self.check()?;
-        let user = inner.users.iter().find(|c| c.user.id == id).map(|c| c.user.clone());
-        Ok(user.map(|u| (u, inner.revoked.contains_key(jti))))
+        let Some(user) = inner.users.iter().find(|c| c.user.id == id).map(|c| c.user.clone()) else {
+            return Ok(None);
+        };
+        let session = match session {
+            None => SessionState::NotNamed,
+            Some(sid) => match inner.sessions.iter().find(|s| s.id == sid && s.user_id == id) {
+                None => SessionState::Missing,
+                Some(s) if s.ended_at.is_some() => SessionState::Ended,
+                Some(_) => SessionState::Live,
+            },
+        };
+        Ok(Some(TokenCheck { user, revoked: inner.revoked.contains_key(jti), session }))
     }
 
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
@@ -87,7 +178,6 @@ impl UserStore for MemoryStore {
         }))
     }
 
-    /// One critical section, as the database's one DELETE with its cascade.
     fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
         let mut inner = self.check()?;
         let Some(id) = inner.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id) else {
@@ -96,18 +186,158 @@ impl UserStore for MemoryStore {
         inner.remove_user(id);
         Ok(true)
     }
+
+    fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        let Some(user) = inner.users.iter_mut().find(|c| c.user.id == id) else {
+            return Ok(false);
+        };
+        user.password_hash = hash.clone();
+        inner.end_sessions(id, keep, now, EndReason::PasswordChanged);
+        Ok(true)
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn start_session(&self, user: UserId, session: &NewSession, max_per_user: u32) -> Result<(), StoreError> {
+        let mut inner = self.check()?;
+        if !inner.users.iter().any(|c| c.user.id == user) {
+            return Err(StoreError::Query(crate::store::cause("foreign key: no such user")));
+        }
+        inner.insert_session(user, session, max_per_user);
+        Ok(())
+    }
+
+    fn rotate(
+        &self,
+        claim: RefreshClaim,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<RotateOutcome, StoreError> {
+        let mut inner = self.check()?;
+        let Some(s) = inner.sessions.iter_mut().find(|s| s.id == claim.session) else {
+            return Ok(RotateOutcome::Invalid);
+        };
+        if !s.live(now, policy) {
+            return Ok(RotateOutcome::Invalid);
+        }
+        let user_id = s.user_id;
+        if s.generation == claim.generation {
+            s.generation += 1;
+            s.rotated_at = Some(now);
+            s.last_active_at = now;
+            s.info.last_active_on = now;
+            return Ok(RotateOutcome::Rotated { user_id, generation: s.generation });
+        }
+        let in_grace = s.rotated_at.is_some_and(|at| at + policy.reuse_grace >= now);
+        if claim.generation + 1 == s.generation && in_grace {
+            return Ok(RotateOutcome::Grace { user_id, generation: s.generation });
+        }
+        if claim.generation < s.generation {
+            s.end(now, EndReason::Reuse);
+            return Ok(RotateOutcome::Reused { user_id });
+        }
+        Ok(RotateOutcome::Invalid)
+    }
+
+    fn live_sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+    ) -> Result<Vec<SessionInfo>, StoreError> {
+        let inner = self.check()?;
+        let mut live: Vec<&StoredSession> =
+            inner.sessions.iter().filter(|s| s.user_id == user && s.live(now, policy)).collect();
+        live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.to_string().cmp(&a.id.to_string())));
+        Ok(live.into_iter().map(|s| s.info.clone()).collect())
+    }
+
+    fn end_session(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+        reason: EndReason,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        match inner.sessions.iter_mut().find(|s| s.id == session && s.user_id == user && s.ended_at.is_none()) {
+            Some(s) => {
+                s.end(now, reason);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn end_sessions(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        now: DateTime<Utc>,
+        reason: EndReason,
+    ) -> Result<u64, StoreError> {
+        Ok(self.check()?.end_sessions(user, except, now, reason))
+    }
+
+    fn prune_sessions(
+        &self,
+        ended_before: DateTime<Utc>,
+        inactive_before: DateTime<Utc>,
+        started_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let before = inner.sessions.len();
+        inner.sessions.retain(|s| {
+            !(s.ended_at.is_some_and(|at| at < ended_before)
+                || s.last_active_at < inactive_before
+                || s.created_at < started_before)
+        });
+        Ok((before - inner.sessions.len()) as u64)
+    }
 }
 
 impl RevocationStore for MemoryStore {
-    fn revoke(&self, revocation: &NewRevocation) -> Result<RevokeOutcome, StoreError> {
+    fn logout(
+        &self,
+        revocation: &NewRevocation,
+        session: Option<SessionId>,
+        scope: LogoutScope,
+    ) -> Result<RevokeOutcome, StoreError> {
         let mut inner = self.check()?;
         if !inner.users.iter().any(|c| c.user.id == revocation.user_id) {
             return Ok(RevokeOutcome::UnknownUser);
+        }
+        if let Some(sid) = session {
+            match inner.sessions.iter().find(|s| s.id == sid && s.user_id == revocation.user_id) {
+                None => return Ok(RevokeOutcome::UnknownUser),
+                Some(s) if s.ended_at.is_some() => return Ok(RevokeOutcome::AlreadyRevoked),
+                Some(_) => {}
+            }
         }
         if inner.revoked.contains_key(&revocation.jti) {
             return Ok(RevokeOutcome::AlreadyRevoked);
         }
         inner.revoked.insert(revocation.jti.clone(), revocation.clone());
+        let (user, now) = (revocation.user_id, revocation.revoked_at);
+        match (scope, session) {
+            (LogoutScope::Local, Some(sid)) => {
+                inner.sessions.iter_mut().filter(|s| s.id == sid).for_each(|s| s.end(now, EndReason::Logout));
+            }
+            (LogoutScope::Local, None) => {}
+            (LogoutScope::Others, keep) => {
+                inner.end_sessions(user, keep, now, EndReason::Logout);
+            }
+            (LogoutScope::Global, _) => {
+                inner.end_sessions(user, None, now, EndReason::Logout);
+            }
+        }
         Ok(RevokeOutcome::Revoked)
     }
 
@@ -139,21 +369,26 @@ impl crate::clock::Clock for ManualClock {
 }
 
 /// An `AuthService` over a fresh `MemoryStore`: bcrypt at `cost`, one-hour HS256 tokens, the default
-/// password policy, time from `clock`.
+/// password and session policies, time from `clock`.
 pub fn memory_service(
     cost: u32,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> (crate::AuthService, std::sync::Arc<MemoryStore>) {
     let store = std::sync::Arc::new(MemoryStore::default());
-    let tokens = crate::TokenCodec::new(&crate::TokenSettings {
-        secret: secrecy::SecretString::from("in-memory-test-secret-0123456789abcdef"),
+    let secret = secrecy::SecretString::from("in-memory-test-secret-0123456789abcdef");
+    let access = crate::TokenCodec::new(&crate::TokenSettings {
+        secret: secret.clone(),
         issuer: "auth-service".into(),
         access_ttl_secs: 3600,
         leeway_secs: 0,
     })
     .expect("valid token settings");
-    let hasher = crate::PasswordHasher::new(cost).expect("valid bcrypt cost");
-    let service =
-        crate::AuthService::new(store.clone(), store.clone(), hasher, tokens, crate::PasswordPolicy::default(), clock);
+    let passwords = crate::Passwords {
+        hasher: crate::PasswordHasher::new(cost).expect("valid bcrypt cost"),
+        policy: crate::PasswordPolicy::default(),
+    };
+    let tokens =
+        crate::Tokens { access, refresh: crate::RefreshTokenCodec::new(&secret), sessions: SessionPolicy::default() };
+    let service = crate::AuthService::new(crate::Stores::all(store.clone()), passwords, tokens, clock);
     (service, store)
 }

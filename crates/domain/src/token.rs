@@ -1,3 +1,4 @@
+use crate::session::SessionId;
 use crate::user::UserId;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -26,7 +27,8 @@ impl TokenId {
     }
 }
 
-/// Every claim is required: serde rejects a token that lacks one.
+/// Every claim but `sid` is required: serde rejects a token that lacks one. Tokens issued before
+/// sessions carry no `sid`.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
@@ -34,6 +36,8 @@ struct Claims {
     exp: i64,
     jti: String,
     iss: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
 }
 
 #[derive(Clone)]
@@ -101,6 +105,8 @@ pub struct VerifiedToken {
     pub user_id: UserId,
     pub jti: TokenId,
     pub expires_at: DateTime<Utc>,
+    /// The session the token belongs to; `None` for a token issued before sessions.
+    pub session: Option<SessionId>,
 }
 
 /// Issues and verifies HS256 access tokens. Time always comes from the caller, never from the system
@@ -165,7 +171,32 @@ impl TokenCodec {
         self.leeway
     }
 
+    /// A token without a session (as every token was before sessions).
     pub fn issue(&self, user_id: UserId, now: DateTime<Utc>) -> Result<IssuedToken, TokenError> {
+        self.issue_with(user_id, None, now)
+    }
+
+    /// A token of `session`: it dies with the session.
+    pub fn issue_in_session(
+        &self,
+        user_id: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, TokenError> {
+        self.issue_with(user_id, Some(session), now)
+    }
+
+    /// How long a token lives, for `expires_in`.
+    pub fn ttl_secs(&self) -> u64 {
+        u64::try_from(self.ttl.num_seconds()).unwrap_or(0)
+    }
+
+    fn issue_with(
+        &self,
+        user_id: UserId,
+        session: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, TokenError> {
         let jti = TokenId::new_random();
         let expires_at = now.checked_add_signed(self.ttl).ok_or(TokenError::IssueFailed)?;
         let claims = Claims {
@@ -174,6 +205,7 @@ impl TokenCodec {
             exp: expires_at.timestamp(),
             jti: jti.as_str().to_owned(),
             iss: self.issuer.clone(),
+            sid: session.map(|s| s.to_string()),
         };
         let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::IssueFailed)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::IssueFailed)?;
@@ -206,6 +238,10 @@ impl TokenCodec {
 
         let user_id = claims.sub.parse::<i64>().ok().filter(|id| *id > 0).ok_or(TokenError::Invalid)?;
         let jti = TokenId::parse(&claims.jti).ok_or(TokenError::Invalid)?;
+        let session = match &claims.sid {
+            Some(sid) => Some(SessionId::parse(sid).ok_or(TokenError::Invalid)?),
+            None => None,
+        };
         let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
         // Checked: `exp` may be any date a client chose to sign (with our key, it is ours, but the
@@ -217,7 +253,7 @@ impl TokenCodec {
         if expires_at.checked_add_signed(self.leeway).ok_or(TokenError::Invalid)? <= now {
             return Err(TokenError::Expired);
         }
-        Ok(VerifiedToken { user_id: UserId(user_id), jti, expires_at })
+        Ok(VerifiedToken { user_id: UserId(user_id), jti, expires_at, session })
     }
 }
 
@@ -304,7 +340,10 @@ mod tests {
         let issued = codec.issue(UserId(42), t0()).unwrap();
         assert_eq!(issued.expires_at, t0() + TimeDelta::seconds(3600));
         let verified = codec.verify(issued.token.expose_secret(), t0()).unwrap();
-        assert_eq!(verified, VerifiedToken { user_id: UserId(42), jti: issued.jti, expires_at: issued.expires_at });
+        assert_eq!(
+            verified,
+            VerifiedToken { user_id: UserId(42), jti: issued.jti, expires_at: issued.expires_at, session: None }
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-use crate::schema::{revoked_tokens, users};
-use auth_domain::{Email, PasswordHash, StoreError, User, UserCredentials, UserId};
+use crate::schema::{revoked_tokens, sessions, users};
+use auth_domain::{ClientInfo, Email, PasswordHash, SessionId, SessionInfo, StoreError, User, UserCredentials, UserId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -43,4 +43,57 @@ pub struct NewRevokedTokenRow<'a> {
     pub user_id: i64,
     pub revoked_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSessionRow<'a> {
+    pub id: String,
+    pub user_id: i64,
+    pub generation: i64,
+    pub created_at: NaiveDateTime,
+    pub last_active_at: NaiveDateTime,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+impl<'a> NewSessionRow<'a> {
+    pub fn of(user_id: UserId, session: &'a auth_domain::NewSession) -> Self {
+        Self {
+            id: session.id.to_string(),
+            user_id: user_id.0,
+            generation: 0,
+            created_at: session.started_at.naive_utc(),
+            last_active_at: session.started_at.naive_utc(),
+            user_agent: session.client.user_agent.as_deref(),
+            ip: session.client.ip.as_deref(),
+        }
+    }
+}
+
+/// A `sessions` row as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: i64,
+    pub generation: i64,
+    pub created_at: NaiveDateTime,
+    pub last_active_at: NaiveDateTime,
+    pub rotated_at: Option<NaiveDateTime>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl SessionRow {
+    pub fn into_info(self) -> Result<SessionInfo, StoreError> {
+        let id = SessionId::parse(&self.id)
+            .ok_or_else(|| StoreError::Corrupt(format!("sessions.id {:?} is not a UUID", self.id)))?;
+        Ok(SessionInfo {
+            id,
+            created_on: self.created_at.and_utc(),
+            last_active_on: self.last_active_at.and_utc(),
+            client: ClientInfo { user_agent: self.user_agent, ip: self.ip },
+        })
+    }
 }

@@ -20,8 +20,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        generation -> BigInt,
+        created_at -> Timestamp,
+        last_active_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(revoked_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens);
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions);
 
 diesel::table! {
     readiness_probe (id) {

@@ -1,6 +1,6 @@
 use auth_domain::{
-    Email, InsertUserError, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome, StoreError, TokenId,
-    UserId, UserStore,
+    Email, InsertUserError, LogoutScope, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome,
+    StoreError, TokenId, UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -22,6 +22,14 @@ fn store(db: &TestDatabase) -> DieselStore {
     let settings = settings(db.url());
     run_migrations(&settings).unwrap();
     DieselStore::open(&settings).unwrap()
+}
+
+/// What status reads for a token without a session: the user and whether the token is revoked.
+fn user_with_revocation(store: &DieselStore, id: UserId, jti: &TokenId) -> Option<(auth_domain::User, bool)> {
+    store.check_token(id, jti, None).unwrap().map(|check| {
+        assert_eq!(check.session, auth_domain::SessionState::NotNamed);
+        (check.user, check.revoked)
+    })
 }
 
 fn t0() -> DateTime<Utc> {
@@ -47,7 +55,15 @@ fn migrations_apply_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let settings = settings(db.url());
     let first = run_migrations(&settings).unwrap();
-    assert_eq!(first, vec!["20261129000001".to_owned(), "20261129000002".to_owned(), "20261130000001".to_owned()]);
+    assert_eq!(
+        first,
+        vec![
+            "20261129000001".to_owned(),
+            "20261129000002".to_owned(),
+            "20261130000001".to_owned(),
+            "20261130000002".to_owned()
+        ]
+    );
     assert!(run_migrations(&settings).unwrap().is_empty());
     assert!(db.users().is_empty());
     assert!(db.revocations().is_empty());
@@ -56,7 +72,7 @@ fn migrations_apply_once(backend: Backend) {
 fn insert_user_stores_the_row(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     assert_eq!(user.email.as_str(), "joe@gmail.com");
     assert!(!user.admin);
     assert_eq!(user.registered_on, t0());
@@ -72,8 +88,8 @@ fn insert_user_stores_the_row(backend: Backend) {
 fn duplicate_email_is_email_taken(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    store.insert_user(&new_user("joe@gmail.com")).unwrap();
-    assert_eq!(store.insert_user(&new_user("JOE@gmail.com")).unwrap_err(), InsertUserError::EmailTaken);
+    store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    assert_eq!(store.insert_user(&new_user("JOE@gmail.com"), None).unwrap_err(), InsertUserError::EmailTaken);
     assert_eq!(db.users().len(), 1);
     // the connection that saw the violation is still usable
     assert!(store.find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap()).unwrap().is_some());
@@ -88,7 +104,7 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
             let (store, barrier) = (store.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.insert_user(&new_user("race@gmail.com"))
+                store.insert_user(&new_user("race@gmail.com"), None)
             })
         })
         .collect();
@@ -101,7 +117,7 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
 fn finds_credentials_by_email(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     let found = store.find_credentials_by_email(&Email::parse("Joe@Gmail.com").unwrap()).unwrap().unwrap();
     assert_eq!(found.user, user);
     assert_eq!(found.password_hash, new_user("joe@gmail.com").password_hash);
@@ -115,9 +131,9 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
     let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
     run_migrations(&settings).unwrap();
     let store = DieselStore::open(&settings).unwrap();
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
-    assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(store.logout(&rev, None, LogoutScope::Local).unwrap(), RevokeOutcome::Revoked);
 
     // The pool's one connection counts the statements it runs from now on.
     let queries = Arc::new(AtomicUsize::new(0));
@@ -130,21 +146,21 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
             }
         });
     }
-    assert_eq!(store.find_user_with_revocation(user.id, &rev.jti).unwrap(), Some((user.clone(), true)));
+    assert_eq!(user_with_revocation(&store, user.id, &rev.jti), Some((user.clone(), true)));
     assert_eq!(queries.load(Ordering::SeqCst), 1, "the user and the revocation must come in one statement");
     let other = TokenId::new_random();
-    assert_eq!(store.find_user_with_revocation(user.id, &other).unwrap(), Some((user.clone(), false)));
-    assert_eq!(store.find_user_with_revocation(UserId(user.id.0 + 1), &rev.jti).unwrap(), None);
+    assert_eq!(user_with_revocation(&store, user.id, &other), Some((user.clone(), false)));
+    assert_eq!(user_with_revocation(&store, UserId(user.id.0 + 1), &rev.jti), None);
     assert_eq!(queries.load(Ordering::SeqCst), 3);
 }
 
 fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
-    assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::Revoked);
-    assert_eq!(store.revoke(&rev).unwrap(), RevokeOutcome::AlreadyRevoked);
+    assert_eq!(store.logout(&rev, None, LogoutScope::Local).unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(store.logout(&rev, None, LogoutScope::Local).unwrap(), RevokeOutcome::AlreadyRevoked);
     let rows = db.revocations();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].jti, rev.jti.as_str());
@@ -156,14 +172,17 @@ fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
 fn revoke_for_a_missing_user_is_unknown_user(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    assert_eq!(store.revoke(&revocation(UserId(999), t0())).unwrap(), RevokeOutcome::UnknownUser);
+    assert_eq!(
+        store.logout(&revocation(UserId(999), t0()), None, LogoutScope::Local).unwrap(),
+        RevokeOutcome::UnknownUser
+    );
     assert!(db.revocations().is_empty());
 }
 
 fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     let barrier = Arc::new(Barrier::new(10));
     let handles: Vec<_> = (0..10)
@@ -171,7 +190,7 @@ fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
             let (store, barrier, rev) = (store.clone(), barrier.clone(), rev.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.revoke(&rev).unwrap()
+                store.logout(&rev, None, LogoutScope::Local).unwrap()
             })
         })
         .collect();
@@ -184,11 +203,11 @@ fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
 fn prune_deletes_only_expired_rows(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     let expired = revocation(user.id, t0() - TimeDelta::seconds(1));
     let live = revocation(user.id, t0() + TimeDelta::seconds(1));
-    store.revoke(&expired).unwrap();
-    store.revoke(&live).unwrap();
+    store.logout(&expired, None, LogoutScope::Local).unwrap();
+    store.logout(&live, None, LogoutScope::Local).unwrap();
     assert_eq!(store.prune_expired(t0()).unwrap(), 1);
     let rows = db.revocations();
     assert_eq!(rows.len(), 1);
@@ -199,8 +218,8 @@ fn prune_deletes_only_expired_rows(backend: Backend) {
 fn deleting_a_user_deletes_their_revocations(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
-    store.revoke(&revocation(user.id, t0() + TimeDelta::hours(1))).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    store.logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local).unwrap();
     db.execute(&format!("DELETE FROM users WHERE id = {}", user.id.0));
     assert!(db.revocations().is_empty());
 }
@@ -208,14 +227,14 @@ fn deleting_a_user_deletes_their_revocations(backend: Backend) {
 fn set_admin_and_delete_user(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com")).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
     let admin = NewUser { admin: true, ..new_user("root@gmail.com") };
-    assert!(store.insert_user(&admin).unwrap().admin);
+    assert!(store.insert_user(&admin, None).unwrap().admin);
     let email = Email::parse("joe@gmail.com").unwrap();
     assert!(store.set_admin(&email, true).unwrap().unwrap().admin);
     assert_eq!(db.users().iter().map(|u| u.admin).collect::<Vec<_>>(), vec![true, true]);
     assert_eq!(store.set_admin(&Email::parse("ann@gmail.com").unwrap(), true).unwrap(), None);
-    store.revoke(&revocation(user.id, t0() + TimeDelta::hours(1))).unwrap();
+    store.logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local).unwrap();
     assert!(store.delete_user(&email).unwrap());
     assert!(!store.delete_user(&email).unwrap());
     assert_eq!(db.users().len(), 1);
@@ -231,7 +250,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(3)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(4)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -269,7 +288,7 @@ fn both_migration_folders_define_the_same_tables() {
         }
         .to_owned()
     };
-    for table in ["users", "revoked_tokens", "readiness_probe"] {
+    for table in ["users", "revoked_tokens", "readiness_probe", "sessions"] {
         let on = |db: &TestDatabase| -> Vec<(String, String)> {
             db.columns(table).into_iter().map(|(name, kind)| (name, normalise(&kind))).collect()
         };

@@ -64,8 +64,18 @@ enum UserCommand {
         #[arg(long, action = clap::ArgAction::Set, value_parser = clap::value_parser!(bool))]
         admin: bool,
     },
-    /// Delete a user and their revoked tokens
+    /// Delete a user, their revoked tokens and their sessions
     Delete {
+        #[arg(long)]
+        email: String,
+    },
+    /// List a user's live sessions, newest first
+    Sessions {
+        #[arg(long)]
+        email: String,
+    },
+    /// End every session of a user: their refresh tokens die and their access tokens are refused
+    LogoutEverywhere {
         #[arg(long)]
         email: String,
     },
@@ -139,8 +149,11 @@ impl Cli {
                 Ok(())
             }
             Command::Tokens { command: TokensCommand::Prune } => {
-                let pruned = Components::build(settings, Arc::new(SystemClock))?.service().prune_revocations()?;
-                report(&format!("pruned {pruned} expired revocation(s)"));
+                let pruned = Components::build(settings, Arc::new(SystemClock))?.service().prune()?;
+                report(&format!(
+                    "pruned {} expired revocation(s) and {} ended or expired session(s)",
+                    pruned.revocations, pruned.sessions
+                ));
                 Ok(())
             }
         }
@@ -168,8 +181,34 @@ fn run_user_command(command: UserCommand, settings: &Settings) -> Result<(), Box
             service.delete_user(email.as_str())?;
             report(&format!("deleted {email}"));
         }
+        UserCommand::Sessions { email } => {
+            let (user, sessions) = service.sessions_of(&email)?;
+            report(&session_table(&sessions));
+            report(&format!("{} live session(s) of user {} ({})", sessions.len(), user.id, user.email));
+        }
+        UserCommand::LogoutEverywhere { email } => {
+            let ended = service.logout_everywhere(&email)?;
+            report(&format!("ended {ended} session(s) of {}", auth_domain::Email::parse(&email)?));
+        }
     }
     Ok(())
+}
+
+/// One line per session: id, created, last active, ip, user agent (tab-separated, a header first).
+fn session_table(sessions: &[auth_domain::SessionInfo]) -> String {
+    use chrono::SecondsFormat::Secs;
+    let mut lines = vec!["id\tcreated\tlast active\tip\tuser agent".to_owned()];
+    for s in sessions {
+        lines.push(format!(
+            "{}\t{}\t{}\t{}\t{}",
+            s.id,
+            s.created_on.to_rfc3339_opts(Secs, true),
+            s.last_active_on.to_rfc3339_opts(Secs, true),
+            s.client.ip.as_deref().unwrap_or("-"),
+            s.client.user_agent.as_deref().unwrap_or("-"),
+        ));
+    }
+    lines.join("\n")
 }
 
 /// From a terminal: asked for without echo. Otherwise: the first line of standard input.

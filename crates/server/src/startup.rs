@@ -4,7 +4,10 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource};
-use auth_domain::{AuthService, Clock, PasswordHasher, PasswordPolicy, Readiness, SystemClock, TokenCodec};
+use auth_domain::{
+    AuthService, Clock, PasswordHasher, PasswordPolicy, Passwords, Readiness, RefreshTokenCodec, SessionPolicy, Stores,
+    SystemClock, TokenCodec, Tokens,
+};
 use auth_persistence::{DieselStore, PoolSettings, run_migrations};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -74,10 +77,16 @@ impl Components {
         store: Arc<DieselStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
-        let tokens = TokenCodec::new(&auth_domain::TokenSettings::from(&settings.tokens))?;
-        let hasher = PasswordHasher::new(settings.password.bcrypt_cost)?;
-        let policy = PasswordPolicy { min_length: settings.password.min_length };
-        let service = AuthService::new(store.clone(), store.clone(), hasher, tokens, policy, clock);
+        let tokens = Tokens {
+            access: TokenCodec::new(&auth_domain::TokenSettings::from(&settings.tokens))?,
+            refresh: RefreshTokenCodec::new(&settings.tokens.secret),
+            sessions: SessionPolicy::from(&settings.sessions),
+        };
+        let passwords = Passwords {
+            hasher: PasswordHasher::new(settings.password.bcrypt_cost)?,
+            policy: PasswordPolicy { min_length: settings.password.min_length },
+        };
+        let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock);
         let readiness: Arc<dyn Readiness> = store.clone();
         Ok(Self {
             service: web::Data::new(service),
@@ -234,17 +243,20 @@ fn bind(address: &str) -> Result<(TcpListener, u16), StartupError> {
     Ok((listener, port))
 }
 
-/// Deletes expired revocations at start-up and then every `interval`, so the table stays bounded by
-/// the number of unexpired revoked tokens.
+/// Deletes expired revocations and sessions at start-up and then every `interval`, so the tables stay
+/// bounded by what can still matter.
 fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_web::rt::task::JoinHandle<()> {
     actix_web::rt::spawn(async move {
         let mut ticks = actix_web::rt::time::interval(interval);
         loop {
             ticks.tick().await;
             let service = service.clone();
-            let pruned = auth_api::run_blocking(move || Ok::<_, auth_api::ApiError>(service.prune_revocations())).await;
+            let pruned = auth_api::run_blocking(move || Ok::<_, auth_api::ApiError>(service.prune())).await;
             match pruned {
-                Ok(Ok(pruned)) => metrics::counter!("auth_revocations_pruned_total").increment(pruned),
+                Ok(Ok(pruned)) => {
+                    metrics::counter!("auth_revocations_pruned_total").increment(pruned.revocations);
+                    metrics::counter!("auth_sessions_pruned_total").increment(pruned.sessions);
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired revocations failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "pruning task failed"),
             }

@@ -39,7 +39,10 @@ fn migrate_applies_the_migrations_once() {
     let db = TestDatabase::sqlite();
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "applied 3 migration(s): 20261129000001, 20261129000002, 20261130000001\n");
+    assert_eq!(
+        text(&out.stdout),
+        "applied 4 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002\n"
+    );
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");
     assert!(db.users().is_empty());
@@ -56,7 +59,7 @@ fn tokens_prune_deletes_only_expired_revocations() {
     );
     let out = run(auth_server("test", db.url()).args(["tokens", "prune"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "pruned 1 expired revocation(s)\n");
+    assert_eq!(text(&out.stdout), "pruned 1 expired revocation(s) and 0 ended or expired session(s)\n");
     let left: Vec<_> = db.revocations().into_iter().map(|r| r.jti).collect();
     assert_eq!(left, vec!["live".to_owned()]);
 }

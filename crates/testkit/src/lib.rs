@@ -51,6 +51,34 @@ pub struct StoredRevocation {
     pub expires_at: NaiveDateTime,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredSession {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub generation: i64,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub last_active_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub ended_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub end_reason: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub user_agent: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub ip: Option<String>,
+}
+
+impl StoredSession {
+    pub fn live(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
 /// The PostgreSQL server the tests use; never silently skipped.
 pub fn postgres_base_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
@@ -130,6 +158,19 @@ impl TestDatabase {
 
     pub fn revocations(&self) -> Vec<StoredRevocation> {
         self.load("SELECT jti, user_id, revoked_at, expires_at FROM revoked_tokens ORDER BY expires_at, jti")
+    }
+
+    /// Every session row, in the order they started.
+    pub fn sessions(&self) -> Vec<StoredSession> {
+        self.load(
+            "SELECT id, user_id, generation, created_at, last_active_at, ended_at, end_reason, user_agent, ip \
+             FROM sessions ORDER BY created_at, id",
+        )
+    }
+
+    /// The session row `id`.
+    pub fn session(&self, id: &str) -> StoredSession {
+        self.sessions().into_iter().find(|s| s.id == id).unwrap_or_else(|| panic!("no session {id}"))
     }
 
     /// `(column, declared type)` of `table` in column order, with the type as the backend reports it.

@@ -1,8 +1,9 @@
+use super::JsonObject;
 use crate::error::ApiError;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use secrecy::SecretString;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -12,15 +13,11 @@ use std::pin::Pin;
 #[derive(utoipa::ToSchema)]
 #[schema(as = CredentialsBody)]
 pub struct Credentials {
-    /// At most 254 characters: a local part of at most 64, one `@`, a domain of dot-separated labels
-    /// (at least two). The pattern is the plain ASCII form; Unicode addresses in NFC are accepted too
-    /// when each part is in one script and holds no invisible or look-alike characters. Compared
-    /// case-insensitively. (Login takes any string and answers 404 for one it does not know.)
-    #[schema(
-        example = "joe@gmail.com",
-        max_length = 254,
-        pattern = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-    )]
+    /// An address (at most 254 characters: a local part of at most 64, one `@`, a domain of at least
+    /// two labels of letters, digits and inner hyphens). Internationalised addresses in NFC are
+    /// accepted when each part is in one script and holds no invisible or look-alike characters.
+    /// Compared case-insensitively. (Login takes any string and answers 404 for one it does not know.)
+    #[schema(example = "joe@gmail.com", max_length = 254, format = Email)]
     pub email: String,
     /// `password.min_length` (default 6) to 128 characters
     #[schema(value_type = String, example = "123456", format = Password, max_length = 128)]
@@ -29,20 +26,13 @@ pub struct Credentials {
 
 impl Credentials {
     pub fn from_json(body: Value) -> Result<Self, ApiError> {
-        let Value::Object(mut fields) = body else {
-            return Err(ApiError::BadRequest("Request body must be a JSON object.".into()));
-        };
-        let email = take_string(&mut fields, "email")?;
-        let password = SecretString::from(take_string(&mut fields, "password")?);
-        Ok(Self { email, password })
+        Self::from_object(JsonObject::from_value(body)?)
     }
-}
 
-fn take_string(fields: &mut Map<String, Value>, name: &str) -> Result<String, ApiError> {
-    match fields.remove(name) {
-        Some(Value::String(value)) => Ok(value),
-        None | Some(Value::Null) => Err(ApiError::BadRequest(format!("The {name} field is required."))),
-        Some(_) => Err(ApiError::BadRequest(format!("The {name} field must be a string."))),
+    fn from_object(mut object: JsonObject) -> Result<Self, ApiError> {
+        let email = object.take_string("email")?;
+        let password = SecretString::from(object.take_string("password")?);
+        Ok(Self { email, password })
     }
 }
 
@@ -51,19 +41,8 @@ impl FromRequest for Credentials {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Json::<Value>::from_request(req, payload);
-        let timeout = crate::client::BodyTimeout::of(req);
-        Box::pin(async move {
-            // A body sent a byte at a time would otherwise hold the connection open for ever.
-            let body = actix_web::rt::time::timeout(timeout, body).await.map_err(|_| ApiError::RequestTimeout)?;
-            let body = body.map_err(|e| match e.as_error::<ApiError>() {
-                Some(api_error) => api_error.clone(),
-                None => e
-                    .as_error::<actix_web::error::JsonPayloadError>()
-                    .map_or(ApiError::BadRequest("Request body could not be read.".into()), super::json::json_error),
-            })?;
-            Self::from_json(body.into_inner())
-        })
+        let object = JsonObject::from_request(req, payload);
+        Box::pin(async move { Self::from_object(object.await?) })
     }
 }
 

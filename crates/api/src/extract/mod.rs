@@ -1,8 +1,14 @@
 mod bearer;
+mod bodies;
+mod client_info;
 mod credentials;
 mod json;
+mod json_object;
 
 pub use bearer::{AuthHeaderError, BearerToken, parse_authorization};
+pub use bodies::{PasswordChangeRequest, RefreshRequest};
+pub use client_info::ClientDetails;
 pub use credentials::Credentials;
 pub use json::MAX_BODY_BYTES;
 pub(crate) use json::json_config;
+pub use json_object::JsonObject;

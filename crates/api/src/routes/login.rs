@@ -1,21 +1,20 @@
-use crate::client::Client;
+use crate::client::ClientConnection;
 use crate::error::ApiError;
-use crate::extract::Credentials;
+use crate::extract::{ClientDetails, Credentials};
 use crate::hash_limiter::HashLimiter;
 use crate::observe::{outcome, record_user};
 use crate::wire::TokenBody;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
-use secrecy::ExposeSecret;
 
-/// Log in; an unknown email and a wrong password get the same 404.
+/// Log in; an unknown email and a wrong password get the same 404. Starts a session.
 #[utoipa::path(
     post,
     path = "/auth/login",
     tag = "auth",
     request_body(content = crate::extract::Credentials, content_type = "application/json"),
     responses(
-        (status = 200, description = "Logged in; the body carries a token", body = TokenBody),
+        (status = 200, description = "Logged in; the body carries an access token and a refresh token", body = TokenBody),
         (status = 400, description = "Invalid JSON or field", body = crate::wire::MessageBody),
         (status = 404, description = "`User does not exist.`", body = crate::wire::MessageBody),
         (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
@@ -27,17 +26,16 @@ use secrecy::ExposeSecret;
 pub async fn login(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
-    client: Client,
+    connection: ClientConnection,
+    client: ClientDetails,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let result = hashes.run(client, move || service.login(&credentials.email, &credentials.password)).await;
+    let result =
+        hashes.run(connection, move || service.login(&credentials.email, &credentials.password, client.0)).await;
     metrics::counter!("auth_logins_total", "outcome" => outcome(&result, "success")).increment(1);
     let issued = result?;
+    metrics::counter!("auth_sessions_started_total").increment(1);
     record_user(issued.user_id);
-    Ok(HttpResponse::Ok().json(TokenBody {
-        status: "success",
-        message: "Successfully logged in.",
-        auth_token: issued.token.expose_secret(),
-    }))
+    Ok(HttpResponse::Ok().json(TokenBody::new("Successfully logged in.", &issued)))
 }

@@ -4,7 +4,11 @@ pub(crate) mod health;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod metrics;
+pub(crate) mod password;
+pub(crate) mod refresh;
 pub(crate) mod register;
+pub(crate) mod session_end;
+pub(crate) mod sessions;
 pub(crate) mod status;
 
 use actix_web::http::Method;
@@ -12,12 +16,16 @@ use actix_web::{Route, web};
 
 /// Every API route: path, method, handler. `configure` registers them and `routes` lists them, so the
 /// OpenAPI test can check that each one is documented.
-fn endpoints() -> [(&'static str, Method, Route); 7] {
+fn endpoints() -> [(&'static str, Method, Route); 11] {
     [
         ("/auth/register", Method::POST, web::post().to(register::register)),
         ("/auth/login", Method::POST, web::post().to(login::login)),
         ("/auth/status", Method::GET, web::get().to(status::status)),
         ("/auth/logout", Method::POST, web::post().to(logout::logout)),
+        ("/auth/refresh", Method::POST, web::post().to(refresh::refresh)),
+        ("/auth/sessions", Method::GET, web::get().to(sessions::sessions)),
+        ("/auth/sessions/{id}", Method::DELETE, web::delete().to(session_end::end_session)),
+        ("/auth/password", Method::POST, web::post().to(password::change_password)),
         ("/health/live", Method::GET, web::get().to(health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
         ("/metrics", Method::GET, web::get().to(metrics::metrics)),

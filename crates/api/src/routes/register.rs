@@ -1,21 +1,20 @@
-use crate::client::Client;
+use crate::client::ClientConnection;
 use crate::error::ApiError;
-use crate::extract::Credentials;
+use crate::extract::{ClientDetails, Credentials};
 use crate::hash_limiter::HashLimiter;
 use crate::observe::{outcome, record_user};
 use crate::wire::TokenBody;
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
-use secrecy::ExposeSecret;
 
-/// Register a new user and log them in.
+/// Register a new user and log them in (a session starts).
 #[utoipa::path(
     post,
     path = "/auth/register",
     tag = "auth",
     request_body(content = crate::extract::Credentials, content_type = "application/json"),
     responses(
-        (status = 201, description = "Registered; the body carries a token", body = TokenBody),
+        (status = 201, description = "Registered; the body carries an access token and a refresh token", body = TokenBody),
         (status = 202, description = "`User already exists. Please Log in.`", body = crate::wire::MessageBody),
         (status = 400, description = "Invalid JSON, field, email or password", body = crate::wire::MessageBody),
         (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
@@ -27,17 +26,16 @@ use secrecy::ExposeSecret;
 pub async fn register(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
-    client: Client,
+    connection: ClientConnection,
+    client: ClientDetails,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let result = hashes.run(client, move || service.register(&credentials.email, credentials.password)).await;
+    let result =
+        hashes.run(connection, move || service.register(&credentials.email, credentials.password, client.0)).await;
     metrics::counter!("auth_registrations_total", "outcome" => outcome(&result, "created")).increment(1);
     let registered = result?;
+    metrics::counter!("auth_sessions_started_total").increment(1);
     record_user(registered.user.id);
-    Ok(HttpResponse::Created().json(TokenBody {
-        status: "success",
-        message: "Successfully registered.",
-        auth_token: registered.token.token.expose_secret(),
-    }))
+    Ok(HttpResponse::Created().json(TokenBody::new("Successfully registered.", &registered.session)))
 }

@@ -1,5 +1,6 @@
 use crate::email::{Email, EmailError};
 use crate::service::AuthService;
+use crate::session::{EndReason, SessionInfo};
 use crate::store::StoreError;
 use crate::user::User;
 
@@ -21,7 +22,24 @@ impl AuthService {
         Ok(user)
     }
 
-    /// Deletes the user; their revocations go with them.
+    /// The user's live sessions, newest first.
+    pub fn sessions_of(&self, email: &str) -> Result<(User, Vec<SessionInfo>), AdminError> {
+        let email = Email::parse(email)?;
+        let user = self.users.find_credentials_by_email(&email)?.ok_or(AdminError::UnknownUser)?.user;
+        let sessions = self.sessions.live_sessions(user.id, self.now(), &self.session_policy)?;
+        Ok((user, sessions))
+    }
+
+    /// Ends every session of the user; returns how many were live.
+    pub fn logout_everywhere(&self, email: &str) -> Result<u64, AdminError> {
+        let email = Email::parse(email)?;
+        let user = self.users.find_credentials_by_email(&email)?.ok_or(AdminError::UnknownUser)?.user;
+        let ended = self.sessions.end_sessions(user.id, None, self.now(), EndReason::Revoked)?;
+        tracing::info!(user.id = %user.id, ended, "every session ended");
+        Ok(ended)
+    }
+
+    /// Deletes the user; their revocations and sessions go with them.
     pub fn delete_user(&self, email: &str) -> Result<(), AdminError> {
         let email = Email::parse(email)?;
         if !self.users.delete_user(&email)? {

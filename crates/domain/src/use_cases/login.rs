@@ -1,7 +1,8 @@
 use crate::email::Email;
 use crate::service::AuthService;
+use crate::session::{ClientInfo, IssuedSession};
 use crate::store::StoreError;
-use crate::token::{IssuedToken, TokenError};
+use crate::token::TokenError;
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +17,9 @@ pub enum LoginError {
 }
 
 impl AuthService {
-    /// Every failed login costs one bcrypt verification, whether or not the email is known.
-    pub fn login(&self, email: &str, password: &SecretString) -> Result<IssuedToken, LoginError> {
+    /// Every failed login costs one bcrypt verification, whether or not the email is known. A success
+    /// starts a session (the least recently active ones beyond `sessions.max_per_user` end).
+    pub fn login(&self, email: &str, password: &SecretString, client: ClientInfo) -> Result<IssuedSession, LoginError> {
         let credentials = match Email::parse(email) {
             Ok(email) => self.users.find_credentials_by_email(&email)?,
             Err(_) => None,
@@ -28,8 +30,10 @@ impl AuthService {
             return Err(LoginError::InvalidCredentials);
         }
         let user = credentials.ok_or(LoginError::InvalidCredentials)?.user;
-        let token = self.tokens.issue(user.id, self.now()).map_err(LoginError::Token)?;
-        tracing::info!(user.id = %user.id, "user logged in");
-        Ok(token)
+        let session = self.new_session(client);
+        self.sessions.start_session(user.id, &session, self.session_policy.max_per_user)?;
+        let issued = self.issue_session(user.id, session.id, 0).map_err(LoginError::Token)?;
+        tracing::info!(user.id = %user.id, session.id = %session.id, "user logged in");
+        Ok(issued)
     }
 }

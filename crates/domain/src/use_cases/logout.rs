@@ -1,5 +1,5 @@
 use crate::service::AuthService;
-use crate::store::{NewRevocation, RevokeOutcome, StoreError};
+use crate::store::{LogoutScope, NewRevocation, RevokeOutcome, StoreError};
 use crate::token::TokenError;
 use crate::user::UserId;
 
@@ -14,9 +14,10 @@ pub enum LogoutError {
 }
 
 impl AuthService {
-    /// Revokes the token and returns its user. Of several concurrent logouts with one token exactly one
-    /// succeeds.
-    pub fn logout(&self, token: &str) -> Result<UserId, LogoutError> {
+    /// Revokes the token and ends its session (`Local`), every other session of the user (`Others`) or
+    /// all of them (`Global`), in one transaction, and returns its user. Of several concurrent logouts
+    /// with one token exactly one succeeds.
+    pub fn logout(&self, token: &str, scope: LogoutScope) -> Result<UserId, LogoutError> {
         let verified = self.tokens.verify(token, self.clock.now())?;
         let revocation = NewRevocation {
             jti: verified.jti,
@@ -24,9 +25,9 @@ impl AuthService {
             revoked_at: self.now(),
             expires_at: verified.expires_at,
         };
-        match self.revocations.revoke(&revocation)? {
+        match self.revocations.logout(&revocation, verified.session, scope)? {
             RevokeOutcome::Revoked => {
-                tracing::info!(user.id = %verified.user_id, "token revoked");
+                tracing::info!(user.id = %verified.user_id, ?scope, "token revoked");
                 Ok(verified.user_id)
             }
             RevokeOutcome::AlreadyRevoked => Err(LogoutError::Revoked),

@@ -1,8 +1,12 @@
 pub mod admin;
 pub mod login;
 pub mod logout;
+pub mod password_change;
 pub mod prune;
+pub mod refresh;
 pub mod register;
+mod session_start;
+pub mod sessions;
 pub mod status;
 
 #[cfg(test)]

@@ -1,16 +1,32 @@
 use crate::service::AuthService;
 use crate::store::StoreError;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// What one pruning deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub revocations: u64,
+    pub sessions: u64,
+}
 
 impl AuthService {
-    /// Deletes revocations of tokens that have expired (they would be refused as expired anyway),
-    /// so the table holds at most the unexpired revoked tokens. Rows inside the leeway are kept: their
-    /// tokens are still accepted.
-    pub fn prune_revocations(&self) -> Result<u64, StoreError> {
-        // The leeway is bounded (`TokenCodec::MAX_LEEWAY_SECS`); were it not, nothing would be old enough.
-        let before = self.clock.now().checked_sub_signed(self.tokens.leeway()).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let pruned = self.revocations.prune_expired(before)?;
-        tracing::info!(pruned, "expired revocations pruned");
-        Ok(pruned)
+    /// Deletes what can no longer matter: revocations of tokens that have expired (they would be
+    /// refused as expired anyway), and sessions that ended, went idle or ran out longer ago than an
+    /// access token lives (every token of theirs has expired). Rows inside the leeway are kept.
+    pub fn prune(&self) -> Result<Pruned, StoreError> {
+        let now = self.clock.now();
+        // Bounded settings (`TokenCodec`, `SessionPolicy`) keep these in range; were they not, nothing
+        // would be old enough.
+        let ago = |span: TimeDelta| now.checked_sub_signed(span).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let token_life = self.tokens.leeway() + TimeDelta::seconds(i64::try_from(self.tokens.ttl_secs()).unwrap_or(0));
+        let revocations = self.revocations.prune_expired(ago(self.tokens.leeway()))?;
+        let policy = &self.session_policy;
+        let sessions = self.sessions.prune_sessions(
+            ago(token_life),
+            ago(policy.refresh_ttl + token_life),
+            ago(policy.max_lifetime + token_life),
+        )?;
+        tracing::info!(revocations, sessions, "expired revocations and sessions pruned");
+        Ok(Pruned { revocations, sessions })
     }
 }

@@ -17,6 +17,10 @@ fn fixture() -> Fixture {
     Fixture { service, store, clock }
 }
 
+fn client() -> ClientInfo {
+    ClientInfo::new(Some("test-agent"), Some("127.0.0.1".into()))
+}
+
 fn pw(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
@@ -24,21 +28,21 @@ fn pw(s: &str) -> SecretString {
 #[test]
 fn register_stores_a_bcrypt_hash_and_returns_a_working_token() {
     let f = fixture();
-    let registered = f.service.register(" Joe@Gmail.com ", pw("123456")).unwrap();
+    let registered = f.service.register(" Joe@Gmail.com ", pw("123456"), client()).unwrap();
     assert_eq!(registered.user.email.as_str(), "joe@gmail.com");
     assert!(!registered.user.admin);
     assert_eq!(registered.user.registered_on, Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap());
     let hash = f.store.stored_hash("joe@gmail.com").unwrap();
     assert!(hash.starts_with("$2b$04$") && !hash.contains("123456"));
-    let user = f.service.status(registered.token.token.expose_secret()).unwrap();
+    let user = f.service.status(registered.session.access.token.expose_secret()).unwrap();
     assert_eq!(user, registered.user);
 }
 
 #[test]
 fn register_twice_in_any_case_is_already_exists() {
     let f = fixture();
-    f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let err = f.service.register("JOE@gmail.COM", pw("abcdef")).unwrap_err();
+    f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let err = f.service.register("JOE@gmail.COM", pw("abcdef"), client()).unwrap_err();
     assert!(matches!(err, RegisterError::AlreadyExists), "{err:?}");
     assert_eq!(f.store.user_count(), 1);
 }
@@ -46,13 +50,16 @@ fn register_twice_in_any_case_is_already_exists() {
 #[test]
 fn register_rejects_bad_input_before_storing_anything() {
     let f = fixture();
-    assert!(matches!(f.service.register("joe", pw("123456")), Err(RegisterError::InvalidEmail(EmailError::Invalid))));
     assert!(matches!(
-        f.service.register("joe@gmail.com", pw("12345")),
+        f.service.register("joe", pw("123456"), client()),
+        Err(RegisterError::InvalidEmail(EmailError::Invalid))
+    ));
+    assert!(matches!(
+        f.service.register("joe@gmail.com", pw("12345"), client()),
         Err(RegisterError::InvalidPassword(PasswordError::TooShort { min: 6 }))
     ));
     assert!(matches!(
-        f.service.register("joe@gmail.com", pw(&"x".repeat(129))),
+        f.service.register("joe@gmail.com", pw(&"x".repeat(129)), client()),
         Err(RegisterError::InvalidPassword(PasswordError::TooLong))
     ));
     assert_eq!(f.store.user_count(), 0);
@@ -61,100 +68,113 @@ fn register_rejects_bad_input_before_storing_anything() {
 #[test]
 fn login_accepts_the_right_password_only() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let token = f.service.login("JOE@gmail.com", &pw("123456")).unwrap();
-    assert_eq!(f.service.status(token.token.expose_secret()).unwrap().id, registered.user.id);
-    assert!(matches!(f.service.login("joe@gmail.com", &pw("1234567")), Err(LoginError::InvalidCredentials)));
-    assert!(matches!(f.service.login("nobody@gmail.com", &pw("123456")), Err(LoginError::InvalidCredentials)));
-    assert!(matches!(f.service.login("not an email", &pw("123456")), Err(LoginError::InvalidCredentials)));
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let token = f.service.login("JOE@gmail.com", &pw("123456"), client()).unwrap();
+    assert_eq!(f.service.status(token.access.token.expose_secret()).unwrap().id, registered.user.id);
+    assert!(matches!(f.service.login("joe@gmail.com", &pw("1234567"), client()), Err(LoginError::InvalidCredentials)));
+    assert!(matches!(
+        f.service.login("nobody@gmail.com", &pw("123456"), client()),
+        Err(LoginError::InvalidCredentials)
+    ));
+    assert!(matches!(f.service.login("not an email", &pw("123456"), client()), Err(LoginError::InvalidCredentials)));
 }
 
 #[test]
 fn status_refuses_expired_revoked_and_orphaned_tokens() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let token = registered.token.token.expose_secret().to_owned();
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let token = registered.session.access.token.expose_secret().to_owned();
 
     f.clock.advance(TimeDelta::seconds(3600));
     assert!(matches!(f.service.status(&token), Err(StatusError::Token(TokenError::Expired))));
 
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let token = registered.token.token.expose_secret().to_owned();
-    f.service.logout(&token).unwrap();
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let token = registered.session.access.token.expose_secret().to_owned();
+    f.service.logout(&token, LogoutScope::Local).unwrap();
     assert!(matches!(f.service.status(&token), Err(StatusError::Revoked)));
 
-    let other = f.service.login("joe@gmail.com", &pw("123456")).unwrap();
+    let other = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
     f.store.delete_user_by_id(registered.user.id);
-    assert!(matches!(f.service.status(other.token.expose_secret()), Err(StatusError::Token(TokenError::Invalid))));
+    assert!(matches!(
+        f.service.status(other.access.token.expose_secret()),
+        Err(StatusError::Token(TokenError::Invalid))
+    ));
 }
 
 #[test]
 fn logout_revokes_once_and_records_the_expiry() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let token = registered.token.token.expose_secret().to_owned();
-    f.service.logout(&token).unwrap();
-    assert!(matches!(f.service.logout(&token), Err(LogoutError::Revoked)));
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let token = registered.session.access.token.expose_secret().to_owned();
+    f.service.logout(&token, LogoutScope::Local).unwrap();
+    assert!(matches!(f.service.logout(&token, LogoutScope::Local), Err(LogoutError::Revoked)));
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].jti, registered.token.jti);
+    assert_eq!(rows[0].jti, registered.session.access.jti);
     assert_eq!(rows[0].user_id, registered.user.id);
-    assert_eq!(rows[0].expires_at, registered.token.expires_at);
+    assert_eq!(rows[0].expires_at, registered.session.access.expires_at);
 }
 
 #[test]
 fn logout_refuses_expired_and_invalid_tokens_without_storing() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     f.clock.advance(TimeDelta::hours(2));
     assert!(matches!(
-        f.service.logout(registered.token.token.expose_secret()),
+        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local),
         Err(LogoutError::Token(TokenError::Expired))
     ));
-    assert!(matches!(f.service.logout("garbage"), Err(LogoutError::Token(TokenError::Invalid))));
+    assert!(matches!(f.service.logout("garbage", LogoutScope::Local), Err(LogoutError::Token(TokenError::Invalid))));
     assert!(f.store.revocations().is_empty());
 }
 
 #[test]
 fn logout_for_a_deleted_user_is_invalid() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     f.store.delete_user_by_id(registered.user.id);
     assert!(matches!(
-        f.service.logout(registered.token.token.expose_secret()),
+        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local),
         Err(LogoutError::Token(TokenError::Invalid))
     ));
 }
 
 #[test]
-fn prune_deletes_only_expired_revocations() {
+fn prune_deletes_only_expired_revocations_and_sessions() {
     let f = fixture();
-    f.service.register("joe@gmail.com", pw("123456")).unwrap();
-    let early = f.service.login("joe@gmail.com", &pw("123456")).unwrap();
-    f.service.logout(early.token.expose_secret()).unwrap();
+    f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let early = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
+    f.service.logout(early.access.token.expose_secret(), LogoutScope::Local).unwrap();
     f.clock.advance(TimeDelta::minutes(30));
-    let late = f.service.login("joe@gmail.com", &pw("123456")).unwrap();
-    f.service.logout(late.token.expose_secret()).unwrap();
+    let late = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
+    f.service.logout(late.access.token.expose_secret(), LogoutScope::Local).unwrap();
 
-    assert_eq!(f.service.prune_revocations().unwrap(), 0);
+    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0 });
     f.clock.advance(TimeDelta::minutes(31));
-    assert_eq!(f.service.prune_revocations().unwrap(), 1);
+    // the early token has expired, and so has every token of the session its logout ended
+    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 1, sessions: 1 });
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].jti, late.jti);
+    assert_eq!(rows[0].jti, late.access.jti);
+    let sessions: Vec<SessionId> = f.store.sessions().into_iter().map(|s| s.id).collect();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.contains(&late.session) && !sessions.contains(&early.session));
 }
 
 #[test]
 fn store_failures_surface_as_store_errors() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456")).unwrap();
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     f.store.unavailable.store(true, Ordering::SeqCst);
-    assert!(matches!(f.service.register("ann@gmail.com", pw("123456")), Err(RegisterError::Store(_))));
-    assert!(matches!(f.service.login("joe@gmail.com", &pw("123456")), Err(LoginError::Store(_))));
-    assert!(matches!(f.service.status(registered.token.token.expose_secret()), Err(StatusError::Store(_))));
-    assert!(matches!(f.service.logout(registered.token.token.expose_secret()), Err(LogoutError::Store(_))));
-    assert!(f.service.prune_revocations().is_err());
+    assert!(matches!(f.service.register("ann@gmail.com", pw("123456"), client()), Err(RegisterError::Store(_))));
+    assert!(matches!(f.service.login("joe@gmail.com", &pw("123456"), client()), Err(LoginError::Store(_))));
+    assert!(matches!(f.service.status(registered.session.access.token.expose_secret()), Err(StatusError::Store(_))));
+    assert!(matches!(
+        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local),
+        Err(LogoutError::Store(_))
+    ));
+    assert!(f.service.prune().is_err());
 }
 
 #[test]
@@ -169,8 +189,8 @@ fn admin_commands_create_flag_and_delete_users() {
     ));
     assert!(!f.service.set_admin("root@example.com", false).unwrap().admin);
     assert!(matches!(f.service.set_admin("nobody@example.com", true), Err(AdminError::UnknownUser)));
-    let token = f.service.login("root@example.com", &pw("123456")).unwrap();
-    f.service.logout(token.token.expose_secret()).unwrap();
+    let token = f.service.login("root@example.com", &pw("123456"), client()).unwrap();
+    f.service.logout(token.access.token.expose_secret(), LogoutScope::Local).unwrap();
     f.service.delete_user("root@example.com").unwrap();
     assert_eq!(f.store.user_count(), 0);
     assert!(f.store.revocations().is_empty(), "revocations go with the user");
@@ -183,7 +203,7 @@ fn admin_commands_create_flag_and_delete_users() {
 #[test]
 fn every_login_costs_one_verification_at_the_configured_cost() {
     let f = fixture();
-    f.service.register("joe@gmail.com", pw("123456")).unwrap();
+    f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let runs = |f: &Fixture| (0..32).map(|cost| f.service.hasher.verifications_at(cost)).collect::<Vec<_>>();
     let only_at_4 = |n: u64| {
         let mut expected = vec![0; 32];
@@ -191,17 +211,17 @@ fn every_login_costs_one_verification_at_the_configured_cost() {
         expected
     };
     assert_eq!(runs(&f), only_at_4(0), "registering verifies nothing");
-    assert!(f.service.login("nobody@gmail.com", &pw("123456")).is_err());
+    assert!(f.service.login("nobody@gmail.com", &pw("123456"), client()).is_err());
     assert_eq!(runs(&f), only_at_4(1), "unknown email");
-    assert!(f.service.login("not an email", &pw("123456")).is_err());
+    assert!(f.service.login("not an email", &pw("123456"), client()).is_err());
     assert_eq!(runs(&f), only_at_4(2), "malformed email");
-    assert!(f.service.login("joe@gmail.com", &pw("1234567")).is_err());
+    assert!(f.service.login("joe@gmail.com", &pw("1234567"), client()).is_err());
     assert_eq!(runs(&f), only_at_4(3), "wrong password");
-    assert!(f.service.login("joe@gmail.com", &pw("123456")).is_ok());
+    assert!(f.service.login("joe@gmail.com", &pw("123456"), client()).is_ok());
     assert_eq!(runs(&f), only_at_4(4), "right password");
     // NFD input is checked in NFC and as typed: twice, for a known and an unknown email alike
-    assert!(f.service.login("joe@gmail.com", &pw("cafe\u{301}!")).is_err());
+    assert!(f.service.login("joe@gmail.com", &pw("cafe\u{301}!"), client()).is_err());
     assert_eq!(runs(&f), only_at_4(6));
-    assert!(f.service.login("nobody@gmail.com", &pw("cafe\u{301}!")).is_err());
+    assert!(f.service.login("nobody@gmail.com", &pw("cafe\u{301}!"), client()).is_err());
     assert_eq!(runs(&f), only_at_4(8));
 }

@@ -2,6 +2,7 @@
 //! environment; weak, short or shipped secrets in production; a shipped secret on a public address.
 
 use super::{Environment, ServerSettings, Settings, SettingsError, TokenSettings};
+use auth_domain::SessionPolicy;
 use auth_persistence::{DatabaseUrl, PoolSettings};
 use secrecy::ExposeSecret;
 use std::ops::RangeInclusive;
@@ -176,6 +177,22 @@ impl Settings {
             self.password.bcrypt_cost,
             auth_domain::PasswordHasher::MIN_COST..=auth_domain::PasswordHasher::MAX_COST,
         );
+        let sessions = &self.sessions;
+        in_range(problems, "sessions.refresh_ttl_secs", sessions.refresh_ttl_secs, SessionPolicy::REFRESH_TTL_SECS);
+        in_range(problems, "sessions.max_lifetime_secs", sessions.max_lifetime_secs, SessionPolicy::MAX_LIFETIME_SECS);
+        in_range(
+            problems,
+            "sessions.refresh_reuse_grace_secs",
+            sessions.refresh_reuse_grace_secs,
+            SessionPolicy::REUSE_GRACE_SECS,
+        );
+        in_range(problems, "sessions.max_per_user", sessions.max_per_user, SessionPolicy::MAX_PER_USER);
+        if sessions.max_lifetime_secs < sessions.refresh_ttl_secs {
+            problems.push(
+                "sessions.max_lifetime_secs must be at least sessions.refresh_ttl_secs (APP__SESSIONS__MAX_LIFETIME_SECS)"
+                    .to_owned(),
+            );
+        }
         in_range(
             problems,
             "password.max_concurrent_hashes",

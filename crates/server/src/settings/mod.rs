@@ -53,6 +53,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub tokens: TokenSettings,
     pub password: PasswordSettings,
+    pub sessions: SessionSettings,
     pub cors: CorsSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
@@ -189,6 +190,21 @@ impl From<&TokenSettings> for auth_domain::TokenSettings {
             access_ttl_secs: tokens.access_ttl_secs,
             leeway_secs: tokens.leeway_secs,
         }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub refresh_ttl_secs: u64,
+    pub max_lifetime_secs: u64,
+    pub refresh_reuse_grace_secs: u64,
+    pub max_per_user: u32,
+}
+
+impl From<&SessionSettings> for auth_domain::SessionPolicy {
+    fn from(s: &SessionSettings) -> Self {
+        Self::from_secs(s.refresh_ttl_secs, s.max_lifetime_secs, s.refresh_reuse_grace_secs, s.max_per_user)
     }
 }
 

@@ -44,18 +44,30 @@ impl Reply {
         self.assert(status, json!({"status": "fail", "message": message}));
     }
 
-    /// A success reply carrying a token: checks the shape and returns the token.
+    /// A success reply carrying tokens: checks the whole shape (the seed's three fields, then the
+    /// session's) and returns the access token.
     #[track_caller]
     pub fn token(&self, status: u16, message: &str) -> String {
+        self.tokens(status, message).0
+    }
+
+    /// The access token and the refresh token of a success reply, after checking its shape.
+    #[track_caller]
+    pub fn tokens(&self, status: u16, message: &str) -> (String, String) {
         assert_eq!(self.status.as_u16(), status, "{self:?}");
         assert_eq!(self.content_type, "application/json", "{self:?}");
         let object = self.body.as_object().unwrap_or_else(|| panic!("{self:?}"));
-        assert_eq!(object.len(), 3, "{self:?}");
+        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 6, "{self:?}");
         assert_eq!(self.body["status"], "success", "{self:?}");
         assert_eq!(self.body["message"], message, "{self:?}");
+        assert_eq!(self.body["token_type"], "Bearer", "{self:?}");
+        assert_eq!(self.body["expires_in"], 3600, "{self:?}");
         let token = self.body["auth_token"].as_str().unwrap_or_else(|| panic!("{self:?}")).to_owned();
         assert_eq!(token.split('.').count(), 3, "not a JWT: {token}");
-        token
+        let refresh = self.body["refresh_token"].as_str().unwrap_or_else(|| panic!("{self:?}")).to_owned();
+        assert!(refresh.len() >= 43 && refresh.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        (token, refresh)
     }
 }
 
@@ -75,6 +87,16 @@ impl TestApp {
     /// The real service built from `settings` (which may point past `db`, through a proxy).
     pub fn with_settings(db: TestDatabase, settings: Settings) -> Self {
         let components = Components::build(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
+        Self { db, settings, components }
+    }
+
+    /// The real service on `backend` with `vars` over the test settings, its time read from `clock`.
+    pub fn with_clock(backend: Backend, vars: &[(&str, &str)], clock: Arc<dyn auth_domain::Clock>) -> Self {
+        let db = TestDatabase::new(backend);
+        let mut pairs = vec![("APP__DATABASE__URL", db.url())];
+        pairs.extend_from_slice(vars);
+        let settings = test_settings_with(&pairs);
+        let components = Components::build(&settings, clock).unwrap();
         Self { db, settings, components }
     }
 
@@ -106,6 +128,32 @@ impl TestApp {
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status().as_u16();
         (status, String::from_utf8_lossy(&test::read_body(response).await).into_owned())
+    }
+
+    /// A request with `Authorization: Bearer <token>`.
+    pub async fn with_token(&self, request: test::TestRequest, token: &str) -> Reply {
+        self.call(request.insert_header(("Authorization", format!("Bearer {token}")))).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post_json("/auth/refresh", json!({"refresh_token": refresh_token})).await
+    }
+
+    pub async fn sessions(&self, token: &str) -> Reply {
+        self.with_token(test::TestRequest::get().uri("/auth/sessions"), token).await
+    }
+
+    pub async fn end_session(&self, token: &str, id: &str) -> Reply {
+        self.with_token(test::TestRequest::delete().uri(&format!("/auth/sessions/{id}")), token).await
+    }
+
+    pub async fn logout_scope(&self, token: &str, scope: &str) -> Reply {
+        self.with_token(test::TestRequest::post().uri(&format!("/auth/logout?scope={scope}")), token).await
+    }
+
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Reply {
+        let body = json!({"current_password": current, "new_password": new});
+        self.with_token(test::TestRequest::post().uri("/auth/password").set_json(body), token).await
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Reply {
@@ -177,4 +225,11 @@ impl TestApp {
         })
         .unwrap()
     }
+}
+
+/// The claims of a JWT, read without checking it (the tests check what the service put there).
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }

@@ -17,4 +17,5 @@ mod logout;
 mod openapi;
 mod openapi_check;
 mod register;
+mod sessions;
 mod status;

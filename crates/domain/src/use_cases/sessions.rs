@@ -1,0 +1,44 @@
+use crate::service::AuthService;
+use crate::session::{EndReason, SessionId, SessionInfo};
+use crate::store::StoreError;
+use crate::use_cases::status::StatusError;
+use crate::user::UserId;
+
+/// The caller's live sessions, and which one the presented token belongs to.
+#[derive(Debug)]
+pub struct SessionList {
+    pub user_id: UserId,
+    pub current: Option<SessionId>,
+    pub sessions: Vec<SessionInfo>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EndSessionError {
+    #[error(transparent)]
+    Auth(#[from] StatusError),
+    /// Unknown, malformed, ended, or another user's: all alike, so nobody learns of others' sessions.
+    #[error("no such session")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthService {
+    /// The token's user's live sessions, newest first.
+    pub fn sessions(&self, token: &str) -> Result<SessionList, StatusError> {
+        let (user, verified) = self.authenticate(token)?;
+        let sessions = self.sessions.live_sessions(user.id, self.now(), &self.session_policy)?;
+        Ok(SessionList { user_id: user.id, current: verified.session, sessions })
+    }
+
+    /// Ends one of the token's user's sessions; its tokens are refused from now on.
+    pub fn end_session(&self, token: &str, session: &str) -> Result<UserId, EndSessionError> {
+        let (user, _) = self.authenticate(token)?;
+        let session = SessionId::parse(session).ok_or(EndSessionError::NotFound)?;
+        if !self.sessions.end_session(user.id, session, self.now(), EndReason::Revoked)? {
+            return Err(EndSessionError::NotFound);
+        }
+        tracing::info!(user.id = %user.id, session.id = %session, "session ended");
+        Ok(user.id)
+    }
+}

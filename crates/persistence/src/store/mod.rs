@@ -1,0 +1,98 @@
+mod revocations;
+mod sessions;
+mod users;
+
+use crate::connection::SchemeManager;
+use crate::error::{checkout, is_foreign_key_violation, is_unique_violation};
+use crate::pool::{DbPool, PoolError, PoolSettings, build_pool};
+use crate::schema::readiness_probe;
+use crate::sqlite_file::SqliteFile;
+use crate::write_failures::RecentWriteFailure;
+use auth_domain::{NotReady, Readiness, StoreError};
+use chrono::Utc;
+use diesel::prelude::*;
+use r2d2::PooledConnection;
+use std::sync::Arc;
+
+/// The domain's stores over one r2d2 pool. Every method is one statement or one transaction, and every
+/// transaction starts with a write, so that on SQLite it takes the write lock first and never has to
+/// upgrade a read lock (which fails at once under contention instead of waiting).
+///
+/// Writes that return rows are read to their end (`load`, never `get_result`): on SQLite the
+/// statement's implicit commit happens when it finishes, and `get_result` stops after the first row,
+/// so a failed commit (a full disk, a file that cannot be written) would be lost and the row reported
+/// as stored when it was not.
+#[derive(Clone)]
+pub struct DieselStore {
+    pool: DbPool,
+    /// The SQLite file this store was opened on, to notice it being deleted or replaced.
+    sqlite_file: Option<SqliteFile>,
+    write_failure: RecentWriteFailure,
+}
+
+impl DieselStore {
+    /// A store over a new pool (see `build_pool`: no connection is made yet).
+    pub fn open(settings: &PoolSettings) -> Result<Self, PoolError> {
+        let pool = build_pool(settings)?;
+        let sqlite_file = settings.url.sqlite_path().map(SqliteFile::new);
+        Ok(Self { pool, sqlite_file, write_failure: RecentWriteFailure::default() })
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Tells readiness how a write went: a refused write (not a constraint, which is an answer) is
+    /// remembered; a stored one proves the database writable again.
+    pub(super) fn track<T>(&self, result: QueryResult<T>) -> QueryResult<T> {
+        match &result {
+            Ok(_) => self.write_failure.clear(),
+            Err(e) if is_unique_violation(e) || is_foreign_key_violation(e) => {}
+            Err(e) => self.write_failure.record(&e.to_string()),
+        }
+        result
+    }
+
+    pub(super) fn conn(&self) -> Result<PooledConnection<SchemeManager>, StoreError> {
+        let started = std::time::Instant::now();
+        let conn = self.pool.get();
+        metrics::histogram!("db_pool_checkout_wait_seconds").record(started.elapsed().as_secs_f64());
+        conn.map_err(|e| {
+            metrics::counter!("db_pool_checkout_timeouts_total").increment(1);
+            checkout(e)
+        })
+    }
+}
+
+/// How much the readiness probe writes.
+const PROBE_BYTES: usize = 16 * 1024;
+
+impl Readiness for DieselStore {
+    /// Reachable, migrated, the SQLite file still the one opened, no write refused lately, and a write
+    /// commits.
+    fn check_ready(&self) -> Result<(), NotReady> {
+        if let Some(file) = &self.sqlite_file {
+            file.check()?;
+        }
+        self.write_failure.check()?;
+        let mut conn = self.pool.get().map_err(|e| {
+            let not_writable = e.to_string().contains(crate::connection::NOT_WRITABLE);
+            if not_writable { NotReady::NotWritable(Arc::new(e)) } else { NotReady::Unavailable(Arc::new(e)) }
+        })?;
+        match crate::migrations::pending_migrations(&mut conn) {
+            Ok(0) => {}
+            Ok(pending) => return Err(NotReady::PendingMigrations(pending)),
+            Err(e) => return Err(NotReady::Unavailable(Arc::from(e))),
+        }
+        // Only a committed write shows that writes can be stored (a full disk or a read-only file
+        // lets every read through). It is larger than any write of ours, so that a nearly full disk
+        // is reported before a registration fails on it.
+        let now = Utc::now().naive_utc();
+        let padding = format!("{now:-<PROBE_BYTES$}");
+        diesel::update(readiness_probe::table.filter(readiness_probe::id.eq(1)))
+            .set((readiness_probe::checked_at.eq(now), readiness_probe::padding.eq(padding)))
+            .execute(&mut conn)
+            .map_err(|e| NotReady::NotWritable(Arc::new(e)))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+use super::DieselStore;
+use crate::connection::DbConnection;
+use crate::error::{is_unique_violation, query_failed};
+use crate::rows::{NewSessionRow, NewUserRow, UserRow};
+use crate::schema::{revoked_tokens, sessions, users};
+use auth_domain::{
+    Email, EndReason, InsertUserError, NewSession, NewUser, PasswordHash, SessionId, SessionState, StoreError,
+    TokenCheck, TokenId, User, UserCredentials, UserId, UserStore,
+};
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+impl UserStore for DieselStore {
+    fn insert_user(&self, new_user: &NewUser, session: Option<&NewSession>) -> Result<User, InsertUserError> {
+        let row = NewUserRow {
+            email: new_user.email.as_str(),
+            password: new_user.password_hash.as_str(),
+            registered_on: new_user.registered_on.naive_utc(),
+            admin: new_user.admin,
+        };
+        let inserted = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            let rows = diesel::insert_into(users::table).values(&row).load::<UserRow>(conn)?;
+            let Some(user) = rows.into_iter().next() else { return Err(diesel::result::Error::NotFound) };
+            if let Some(session) = session {
+                diesel::insert_into(sessions::table)
+                    .values(NewSessionRow::of(UserId(user.id), session))
+                    .execute(conn)?;
+            }
+            Ok(user)
+        });
+        match self.track(inserted) {
+            Ok(row) => Ok(row.into_user()?),
+            Err(e) if is_unique_violation(&e) => Err(InsertUserError::EmailTaken),
+            Err(e) => Err(query_failed(e).into()),
+        }
+    }
+
+    fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
+        users::table
+            .filter(users::email.eq(email.as_str()))
+            .select(UserRow::as_select())
+            .first(&mut self.conn()?)
+            .optional()
+            .map_err(query_failed)?
+            .map(UserRow::into_credentials)
+            .transpose()
+    }
+
+    /// One statement: the user, whether the token is revoked, and whether its session exists and is live.
+    fn check_token(
+        &self,
+        id: UserId,
+        jti: &TokenId,
+        session: Option<SessionId>,
+    ) -> Result<Option<TokenCheck>, StoreError> {
+        let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
+        let found = match session {
+            None => users::table
+                .filter(users::id.eq(id.0))
+                .select((UserRow::as_select(), revoked))
+                .first::<(UserRow, bool)>(&mut self.conn()?)
+                .optional()
+                .map_err(query_failed)?
+                .map(|(row, revoked)| (row, revoked, SessionState::NotNamed)),
+            Some(sid) => {
+                let of_user =
+                    || sessions::table.filter(sessions::id.eq(sid.to_string())).filter(sessions::user_id.eq(id.0));
+                let known = exists(of_user());
+                let live = exists(of_user().filter(sessions::ended_at.is_null()));
+                users::table
+                    .filter(users::id.eq(id.0))
+                    .select((UserRow::as_select(), revoked, known, live))
+                    .first::<(UserRow, bool, bool, bool)>(&mut self.conn()?)
+                    .optional()
+                    .map_err(query_failed)?
+                    .map(|(row, revoked, known, live)| {
+                        let state = match (known, live) {
+                            (false, _) => SessionState::Missing,
+                            (true, false) => SessionState::Ended,
+                            (true, true) => SessionState::Live,
+                        };
+                        (row, revoked, state)
+                    })
+            }
+        };
+        found.map(|(row, revoked, session)| Ok(TokenCheck { user: row.into_user()?, revoked, session })).transpose()
+    }
+
+    fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
+        let updated = diesel::update(users::table.filter(users::email.eq(email.as_str())))
+            .set(users::admin.eq(admin))
+            .load::<UserRow>(&mut self.conn()?);
+        self.track(updated).map_err(query_failed)?.into_iter().next().map(UserRow::into_user).transpose()
+    }
+
+    fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
+        let deleted = diesel::delete(users::table.filter(users::email.eq(email.as_str()))).execute(&mut self.conn()?);
+        let deleted = self.track(deleted).map_err(query_failed)?;
+        Ok(deleted > 0)
+    }
+
+    fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let changed = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            let updated = diesel::update(users::table.filter(users::id.eq(id.0)))
+                .set(users::password.eq(hash.as_str()))
+                .execute(conn)?;
+            if updated == 0 {
+                return Ok(false);
+            }
+            super::sessions::end_sessions(conn, id, keep, now, EndReason::PasswordChanged)?;
+            Ok(true)
+        });
+        self.track(changed).map_err(query_failed)
+    }
+}
