@@ -235,7 +235,7 @@ impl SessionStore for MemoryStore {
             s.info.last_active_on = now;
             return Ok(RotateOutcome::Rotated { user_id, generation: s.generation });
         }
-        let in_grace = s.rotated_at.is_some_and(|at| at + policy.reuse_grace >= now);
+        let in_grace = s.rotated_at.is_some_and(|at| at + policy.reuse_grace > now);
         if claim.generation + 1 == s.generation && in_grace {
             return Ok(RotateOutcome::Grace { user_id, generation: s.generation });
         }

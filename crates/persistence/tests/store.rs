@@ -1,6 +1,6 @@
 use auth_domain::{
     Email, InsertUserError, LogoutScope, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome,
-    StoreError, TokenId, UserId, UserStore,
+    SessionStore, StoreError, TokenId, UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -255,7 +255,110 @@ fn readiness_reports_pending_migrations(backend: Backend) {
     assert_eq!(store.check_ready(), Ok(()));
 }
 
+fn new_session(at: DateTime<Utc>) -> auth_domain::NewSession {
+    auth_domain::NewSession {
+        id: auth_domain::SessionId::new_random(),
+        started_at: at,
+        client: auth_domain::ClientInfo::new(Some("agent"), Some("127.0.0.1".into())),
+    }
+}
+
+fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
+    use auth_domain::SessionState;
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let db = TestDatabase::new(backend);
+    let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
+    run_migrations(&settings).unwrap();
+    let store = DieselStore::open(&settings).unwrap();
+    let live = new_session(t0());
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&live)).unwrap();
+    let ended = new_session(t0());
+    store.start_session(user.id, &ended, 50).unwrap();
+    assert!(store.end_session(user.id, ended.id, t0(), auth_domain::EndReason::Logout).unwrap());
+    let queries = Arc::new(AtomicUsize::new(0));
+    {
+        let counter = queries.clone();
+        store.pool().get().unwrap().set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    let jti = TokenId::new_random();
+    let state = |sid| store.check_token(user.id, &jti, sid).unwrap().unwrap().session;
+    assert_eq!(state(Some(live.id)), SessionState::Live);
+    assert_eq!(queries.load(Ordering::SeqCst), 1, "user, revocation and session in one statement");
+    assert_eq!(state(Some(ended.id)), SessionState::Ended);
+    assert_eq!(state(Some(auth_domain::SessionId::new_random())), SessionState::Missing);
+    assert_eq!(state(None), SessionState::NotNamed);
+    assert_eq!(queries.load(Ordering::SeqCst), 4);
+    // another user's session is missing for this one
+    let ann = store.insert_user(&new_user("ann@gmail.com"), None).unwrap();
+    assert_eq!(store.check_token(ann.id, &jti, Some(live.id)).unwrap().unwrap().session, SessionState::Missing);
+}
+
+fn rotation_is_one_compare_and_swap(backend: Backend) {
+    use auth_domain::{RefreshClaim, RotateOutcome, SessionPolicy};
+    let db = TestDatabase::new(backend);
+    let store = Arc::new(store(&db));
+    let session = new_session(t0());
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session)).unwrap();
+    let policy = SessionPolicy::default();
+    let barrier = Arc::new(Barrier::new(20));
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.rotate(RefreshClaim { session: session.id, generation: 0 }, t0(), &policy).unwrap()
+            })
+        })
+        .collect();
+    let outcomes: Vec<RotateOutcome> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let rotated = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Rotated { .. })).count();
+    assert_eq!(rotated, 1, "{outcomes:?}");
+    let expected = [
+        RotateOutcome::Rotated { user_id: user.id, generation: 1 },
+        RotateOutcome::Grace { user_id: user.id, generation: 1 },
+    ];
+    assert!(outcomes.iter().all(|o| expected.contains(o)), "{outcomes:?}");
+    assert_eq!(db.sessions()[0].generation, 1);
+    // after the grace: reuse, and the session is ended for every later presentation
+    let later = t0() + TimeDelta::seconds(11);
+    assert_eq!(
+        store.rotate(RefreshClaim { session: session.id, generation: 0 }, later, &policy).unwrap(),
+        RotateOutcome::Reused { user_id: user.id }
+    );
+    assert_eq!(
+        store.rotate(RefreshClaim { session: session.id, generation: 1 }, later, &policy).unwrap(),
+        RotateOutcome::Invalid
+    );
+    assert_eq!(db.sessions()[0].end_reason.as_deref(), Some("reuse"));
+}
+
+fn sessions_beyond_the_bound_and_past_their_time_go(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let sessions: Vec<_> = (0..3).map(|i| new_session(t0() + TimeDelta::seconds(i))).collect();
+    for s in &sessions {
+        store.start_session(user.id, s, 2).unwrap();
+    }
+    let rows = db.sessions();
+    assert_eq!(rows.iter().map(|r| r.live()).collect::<Vec<_>>(), [false, true, true]);
+    assert_eq!(rows[0].end_reason.as_deref(), Some("evicted"));
+    // pruned: the ended one once ended long enough ago; the others once idle too long
+    assert_eq!(store.prune_sessions(t0(), t0(), t0()).unwrap(), 0);
+    assert_eq!(store.prune_sessions(t0() + TimeDelta::seconds(3), t0(), t0()).unwrap(), 1);
+    assert_eq!(store.prune_sessions(t0(), t0() + TimeDelta::seconds(2), t0()).unwrap(), 1);
+    assert_eq!(db.sessions().len(), 1);
+}
+
 on_both_backends!(
+    token_check_reads_the_session_in_the_same_statement,
+    rotation_is_one_compare_and_swap,
+    sessions_beyond_the_bound_and_past_their_time_go,
     set_admin_and_delete_user,
     readiness_reports_pending_migrations,
     migrations_apply_once,

@@ -161,10 +161,62 @@ fn user_commands_create_promote_and_delete() {
     assert!(!db.users()[0].admin);
 
     db.execute("INSERT INTO revoked_tokens VALUES ('t', 1, '2026-01-01 00:00:00', '2999-01-01 00:00:00')");
+    insert_session(&db, "3f0c6a52-33a4-4c5e-9a7c-0c1b0a6d6a01", "2999-01-01 00:00:00");
     let out = run(auth_server("test", db.url()).args(["user", "delete", "--email", "ROOT@example.com"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "deleted root@example.com\n");
     assert!(db.users().is_empty() && db.revocations().is_empty(), "the user's revocations went with them");
+    assert!(db.sessions().is_empty(), "and their sessions");
+}
+
+/// A live session of user 1, as a login would have stored it.
+fn insert_session(db: &TestDatabase, id: &str, at: &str) {
+    db.execute(&format!(
+        "INSERT INTO sessions (id, user_id, generation, created_at, last_active_at, user_agent, ip) \
+         VALUES ('{id}', 1, 0, '{at}', '{at}', 'curl/8', '10.0.0.7')"
+    ));
+}
+
+#[test]
+fn user_sessions_lists_them_and_logout_everywhere_ends_them() {
+    let db = TestDatabase::sqlite();
+    let out =
+        with_stdin(auth_server("test", db.url()).args(["user", "create", "--email", "joe@gmail.com"]), "pw123456\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // sessions dated now, so that they are live (the CLI reads the system clock)
+    let now = chrono::Utc::now().naive_utc();
+    let earlier = (now - chrono::TimeDelta::minutes(5)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let later = now.format("%Y-%m-%d %H:%M:%S").to_string();
+    insert_session(&db, "3f0c6a52-33a4-4c5e-9a7c-0c1b0a6d6a01", &earlier);
+    insert_session(&db, "3f0c6a52-33a4-4c5e-9a7c-0c1b0a6d6a02", &later);
+
+    let out = run(auth_server("test", db.url()).args(["user", "sessions", "--email", "Joe@Gmail.com"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rfc = |t: &str| format!("{}Z", t.replace(' ', "T"));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "id\tcreated\tlast active\tip\tuser agent\n\
+             3f0c6a52-33a4-4c5e-9a7c-0c1b0a6d6a02\t{0}\t{0}\t10.0.0.7\tcurl/8\n\
+             3f0c6a52-33a4-4c5e-9a7c-0c1b0a6d6a01\t{1}\t{1}\t10.0.0.7\tcurl/8\n\
+             2 live session(s) of user 1 (joe@gmail.com)\n",
+            rfc(&later),
+            rfc(&earlier)
+        )
+    );
+
+    let out = run(auth_server("test", db.url()).args(["user", "logout-everywhere", "--email", "joe@gmail.com"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ended 2 session(s) of joe@gmail.com\n");
+    assert!(db.sessions().iter().all(|s| !s.live() && s.end_reason.as_deref() == Some("revoked")));
+    let out = run(auth_server("test", db.url()).args(["user", "sessions", "--email", "joe@gmail.com"]));
+    assert_eq!(
+        text(&out.stdout),
+        "id\tcreated\tlast active\tip\tuser agent\n0 live session(s) of user 1 (joe@gmail.com)\n"
+    );
+    let out = run(auth_server("test", db.url()).args(["user", "logout-everywhere", "--email", "nobody@gmail.com"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no user has this email"), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -16,7 +16,11 @@ struct Instance {
 
 impl Instance {
     fn spawn(database_url: &str) -> Self {
-        let served = Served::start(database_url, &[], Stdio::null());
+        Self::spawn_with(database_url, &[])
+    }
+
+    fn spawn_with(database_url: &str, extra: &[(&str, &str)]) -> Self {
+        let served = Served::start(database_url, extra, Stdio::null());
         let base = format!("http://127.0.0.1:{}", served.port);
         Self { _served: served, base }
     }
@@ -57,6 +61,57 @@ async fn a_token_from_one_instance_works_on_the_other_and_logout_is_seen_at_once
     let (status, _) = b.call("POST", "/auth/logout", Some(&token), None).await;
     assert_eq!(status, 401);
     assert_eq!(db.revocations().len(), 1);
+}
+
+/// The access token and refresh token of a register, login or refresh reply.
+fn tokens(body: &Value) -> (String, String) {
+    (body["auth_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
+}
+
+#[actix_web::test]
+async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
+    let db = TestDatabase::postgres();
+    // no grace: a consumed refresh token presented again is reuse at once
+    let grace = [("APP__SESSIONS__REFRESH_REUSE_GRACE_SECS", "0")];
+    let (a, b) = (Instance::spawn_with(db.url(), &grace), Instance::spawn_with(db.url(), &grace));
+    let blacklisted = json!({"status": "fail", "message": "Token blacklisted. Please log in again."});
+    let invalid_refresh = json!({"status": "fail", "message": "Invalid refresh token. Please log in again."});
+
+    // ended by DELETE on B: refused on A
+    let (status, body) = a.call("POST", "/auth/register", None, Some(credentials())).await;
+    assert_eq!(status, 201, "{body}");
+    let (first, _) = tokens(&body);
+    let (status, body) = b.call("POST", "/auth/login", None, Some(credentials())).await;
+    assert_eq!(status, 200, "{body}");
+    let (second, _) = tokens(&body);
+    let (_, list) = b.call("GET", "/auth/sessions", Some(&second), None).await;
+    let first_id = list["data"]["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(b.call("DELETE", &format!("/auth/sessions/{first_id}"), Some(&second), None).await.0, 200);
+    assert_eq!(a.call("GET", "/auth/status", Some(&first), None).await, (401, blacklisted.clone()));
+
+    // reuse detected on B: the session's tokens are refused on A
+    let (_, body) = a.call("POST", "/auth/login", None, Some(credentials())).await;
+    let (access, refresh) = tokens(&body);
+    let (status, body) = a.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": refresh}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (new_access, new_refresh) = tokens(&body);
+    let reused = b.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": refresh}))).await;
+    assert_eq!(reused, (401, invalid_refresh.clone()));
+    for token in [&access, &new_access] {
+        assert_eq!(a.call("GET", "/auth/status", Some(token), None).await, (401, blacklisted.clone()));
+    }
+    let after = a.call("POST", "/auth/refresh", None, Some(json!({"refresh_token": new_refresh}))).await;
+    assert_eq!(after, (401, invalid_refresh));
+
+    // a password changed on A: B refuses the other sessions at once, keeps the caller's
+    let password = json!({"current_password": "123456", "new_password": "n3w-password"});
+    assert_eq!(a.call("POST", "/auth/password", Some(&second), Some(password)).await.0, 200);
+    assert_eq!(b.call("GET", "/auth/status", Some(&second), None).await.0, 200);
+    let live: Vec<_> = db.sessions().into_iter().filter(|s| s.live()).collect();
+    assert_eq!(live.len(), 1, "{live:?}");
 }
 
 #[actix_web::test]

@@ -105,7 +105,7 @@ impl SessionStore for DieselStore {
             return Ok(RotateOutcome::Rotated { user_id, generation: claim.generation + 1 });
         }
         let rotated_at = row.rotated_at.map(|at| at.and_utc());
-        let in_grace = rotated_at.is_some_and(|at| at + policy.reuse_grace >= now);
+        let in_grace = rotated_at.is_some_and(|at| at + policy.reuse_grace > now);
         if claim.generation + 1 == current && in_grace {
             return Ok(RotateOutcome::Grace { user_id, generation: current });
         }
