@@ -24,6 +24,7 @@ pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
 pub use service::{AuthService, Passwords, Stores, Tokens};
 pub use session::{
     ClientInfo, EndReason, IssuedSession, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy,
+    StaleRefresh,
 };
 pub use store::{
     Cause, ErrorChain, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady, Readiness,

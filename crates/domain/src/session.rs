@@ -98,6 +98,38 @@ impl SessionPolicy {
     }
 }
 
+/// What a presented refresh generation that is not the current one means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleRefresh {
+    /// The token consumed by the latest rotation, within the grace window: that rotation's result again.
+    Grace,
+    /// An older consumed token, or the latest one after the window: the session must end.
+    Reuse,
+    /// A generation the session never had.
+    Invalid,
+}
+
+impl SessionPolicy {
+    /// Judges generation `presented` of a live session whose current generation is `current`, rotated
+    /// last at `rotated_at`. The grace runs for `reuse_grace` after the rotation, not including its end.
+    pub fn judge_stale(
+        &self,
+        presented: u64,
+        current: u64,
+        rotated_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> StaleRefresh {
+        let in_grace = rotated_at.is_some_and(|at| at + self.reuse_grace > now);
+        if presented.checked_add(1) == Some(current) && in_grace {
+            StaleRefresh::Grace
+        } else if presented < current {
+            StaleRefresh::Reuse
+        } else {
+            StaleRefresh::Invalid
+        }
+    }
+}
+
 impl Default for SessionPolicy {
     fn default() -> Self {
         Self::from_secs(30 * 24 * 3600, 90 * 24 * 3600, 10, 50)
@@ -261,6 +293,23 @@ mod tests {
         let claim = RefreshClaim { session: SessionId::new_random(), generation: 1 };
         assert_eq!(format!("{codec:?}"), "RefreshTokenCodec { .. }");
         assert!(!format!("{claim:?}").contains(codec.issue(claim).expose_secret()));
+    }
+
+    #[test]
+    fn only_the_latest_consumed_generation_has_a_grace_and_only_within_it() {
+        let policy = SessionPolicy::default();
+        let at = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let judge = |presented, current, after_secs| {
+            policy.judge_stale(presented, current, Some(at), at + TimeDelta::seconds(after_secs))
+        };
+        assert_eq!(judge(4, 5, 0), StaleRefresh::Grace);
+        assert_eq!(judge(4, 5, 9), StaleRefresh::Grace);
+        assert_eq!(judge(4, 5, 10), StaleRefresh::Reuse, "the window does not include its end");
+        assert_eq!(judge(3, 5, 1), StaleRefresh::Reuse, "only the latest consumed token");
+        assert_eq!(judge(6, 5, 1), StaleRefresh::Invalid, "a generation never issued");
+        assert_eq!(policy.judge_stale(0, 1, None, at), StaleRefresh::Reuse);
+        let no_grace = SessionPolicy { reuse_grace: TimeDelta::zero(), ..policy };
+        assert_eq!(no_grace.judge_stale(4, 5, Some(at), at), StaleRefresh::Reuse);
     }
 
     #[test]

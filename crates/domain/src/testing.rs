@@ -3,7 +3,7 @@
 
 use crate::email::Email;
 use crate::password_hasher::PasswordHash;
-use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
+use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy, StaleRefresh};
 use crate::store::{
     InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome, RotateOutcome,
     SessionState, SessionStore, StoreError, TokenCheck, UserStore,
@@ -235,15 +235,14 @@ impl SessionStore for MemoryStore {
             s.info.last_active_on = now;
             return Ok(RotateOutcome::Rotated { user_id, generation: s.generation });
         }
-        let in_grace = s.rotated_at.is_some_and(|at| at + policy.reuse_grace > now);
-        if claim.generation + 1 == s.generation && in_grace {
-            return Ok(RotateOutcome::Grace { user_id, generation: s.generation });
-        }
-        if claim.generation < s.generation {
-            s.end(now, EndReason::Reuse);
-            return Ok(RotateOutcome::Reused { user_id });
-        }
-        Ok(RotateOutcome::Invalid)
+        Ok(match policy.judge_stale(claim.generation, s.generation, s.rotated_at, now) {
+            StaleRefresh::Grace => RotateOutcome::Grace { user_id, generation: s.generation },
+            StaleRefresh::Reuse => {
+                s.end(now, EndReason::Reuse);
+                RotateOutcome::Reused { user_id }
+            }
+            StaleRefresh::Invalid => RotateOutcome::Invalid,
+        })
     }
 
     fn live_sessions(

@@ -1,5 +1,5 @@
-//! Secrets stay out of the logs: a whole register/login/status/logout run, with failures, at debug
-//! level in both log formats, never writes the password, the token or the signing secret.
+//! Secrets stay out of the logs: a whole register/login/refresh/status/logout run, with failures, at
+//! debug level in both log formats, never writes the password, a token, a refresh token or the secret.
 
 mod common;
 
@@ -20,7 +20,7 @@ fn body_field(reply: &str, field: &str) -> String {
     json[field].as_str().unwrap().to_owned()
 }
 
-fn run_and_capture_logs(format: &str) -> (String, String) {
+fn run_and_capture_logs(format: &str) -> (String, String, [String; 2]) {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let server = Served::start(
@@ -45,7 +45,10 @@ fn run_and_capture_logs(format: &str) -> (String, String) {
         &json,
         &format!(r#"{{"email":"ann@gmail.com","password":"{PASSWORD}","x":[}}"#),
     );
-    let token = body_field(&request(port, "POST", "/auth/login", &json, &credentials), "auth_token");
+    let login = request(port, "POST", "/auth/login", &json, &credentials);
+    let (token, refresh) = (body_field(&login, "auth_token"), body_field(&login, "refresh_token"));
+    let refreshed = request(port, "POST", "/auth/refresh", &json, &format!(r#"{{"refresh_token":"{refresh}"}}"#));
+    let new_refresh = body_field(&refreshed, "refresh_token");
     let bearer = format!("Bearer {token}");
     assert!(request(port, "GET", "/auth/status", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 200"));
     assert!(
@@ -56,20 +59,25 @@ fn run_and_capture_logs(format: &str) -> (String, String) {
     assert!(request(port, "POST", "/auth/logout", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 401"));
 
     drop(server);
-    (std::fs::read_to_string(&log_path).unwrap(), token)
+    (std::fs::read_to_string(&log_path).unwrap(), token, [refresh, new_refresh])
 }
 
 /// How many requests `run_and_capture_logs` sends.
-const REQUESTS: usize = 10;
+const REQUESTS: usize = 11;
 
 fn assert_clean(format: &str) {
-    let (logs, token) = run_and_capture_logs(format);
+    let (logs, token, refresh_tokens) = run_and_capture_logs(format);
     assert!(logs.contains("/auth/logout"), "the requests were logged at all:\n{logs}");
     assert!(logs.contains("user logged in"), "{logs}");
     let signature = token.rsplit('.').next().unwrap();
-    for (what, needle) in
-        [("password", PASSWORD), ("token", token.as_str()), ("token signature", signature), ("secret", SECRET)]
-    {
+    for (what, needle) in [
+        ("password", PASSWORD),
+        ("token", token.as_str()),
+        ("token signature", signature),
+        ("secret", SECRET),
+        ("refresh token", refresh_tokens[0].as_str()),
+        ("rotated refresh token", refresh_tokens[1].as_str()),
+    ] {
         assert!(!logs.contains(needle), "the {what} appears in the {format} logs:\n{logs}");
     }
     // Each request is logged once, and client errors (202, 400, 401, 404 here) are not warnings.

@@ -46,7 +46,7 @@ async fn health_endpoints_answer_json() {
 
 #[actix_web::test]
 async fn metrics_count_requests_and_use_cases() {
-    let server = start(&[]).await;
+    let server = start(&[("APP__SESSIONS__REFRESH_REUSE_GRACE_SECS", "0")]).await;
     let credentials = json!({"email": "joe@gmail.com", "password": "123456"});
     assert_eq!(post_json(&format!("{}/auth/register", server.base), credentials.clone()).await.0, 201);
     assert_eq!(
@@ -58,6 +58,11 @@ async fn metrics_count_requests_and_use_cases() {
     let (_, token) = post_json(&format!("{}/auth/login", server.base), credentials).await;
     let bearer = format!("Bearer {}", token["auth_token"].as_str().unwrap());
     assert_eq!(get_text(&format!("{}/auth/status", server.base), &[("Authorization", &bearer)]).await.0, 200);
+    // a refresh, then the consumed token again after no grace: reuse
+    let refresh = json!({"refresh_token": token["refresh_token"]});
+    assert_eq!(post_json(&format!("{}/auth/refresh", server.base), refresh.clone()).await.0, 200);
+    let (status, _) = post_json(&format!("{}/auth/refresh", server.base), refresh).await;
+    assert_eq!(status, 401);
 
     let (status, headers, text) = get_text(&format!("{}/metrics", server.base), &[]).await;
     assert_eq!(status, 200);
@@ -76,6 +81,12 @@ async fn metrics_count_requests_and_use_cases() {
         "db_pool_idle_connections ",
         "db_pool_in_use_connections ",
         "auth_revocations_pruned_total",
+        "auth_sessions_pruned_total",
+        "auth_sessions_started_total ",
+        r#"auth_refreshes_total{outcome="refreshed"}"#,
+        r#"auth_refreshes_total{outcome="rejected"}"#,
+        "auth_refresh_reuse_detected_total 1",
+        r#"auth_sessions_ended_total{reason="reuse"} 1"#,
     ] {
         assert!(text.contains(expected), "{expected} missing from\n{text}");
     }

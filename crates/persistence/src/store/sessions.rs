@@ -5,7 +5,7 @@ use crate::rows::{NewSessionRow, SessionRow};
 use crate::schema::sessions;
 use auth_domain::{
     EndReason, NewSession, RefreshClaim, RotateOutcome, SessionId, SessionInfo, SessionPolicy, SessionStore,
-    StoreError, UserId,
+    StaleRefresh, StoreError, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -105,16 +105,15 @@ impl SessionStore for DieselStore {
             return Ok(RotateOutcome::Rotated { user_id, generation: claim.generation + 1 });
         }
         let rotated_at = row.rotated_at.map(|at| at.and_utc());
-        let in_grace = rotated_at.is_some_and(|at| at + policy.reuse_grace > now);
-        if claim.generation + 1 == current && in_grace {
-            return Ok(RotateOutcome::Grace { user_id, generation: current });
-        }
-        if claim.generation < current {
-            let ended = end_one(&mut conn, user_id, claim.session, now, EndReason::Reuse);
-            self.track(ended).map_err(query_failed)?;
-            return Ok(RotateOutcome::Reused { user_id });
-        }
-        Ok(RotateOutcome::Invalid)
+        Ok(match policy.judge_stale(claim.generation, current, rotated_at, now) {
+            StaleRefresh::Grace => RotateOutcome::Grace { user_id, generation: current },
+            StaleRefresh::Reuse => {
+                let ended = end_one(&mut conn, user_id, claim.session, now, EndReason::Reuse);
+                self.track(ended).map_err(query_failed)?;
+                RotateOutcome::Reused { user_id }
+            }
+            StaleRefresh::Invalid => RotateOutcome::Invalid,
+        })
     }
 
     fn live_sessions(
