@@ -2,25 +2,48 @@ use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
-/// Bounds how many password hashes (register, login) run at once. Requests over the bound wait here,
-/// on the async side, so they hold no blocking thread while they wait and cannot starve the requests
-/// that do not hash (status, logout).
+/// Bounds how many password hashes (register, login, password change) run at once, and how many wait.
+/// Requests over the first bound wait here, on the async side, so they hold no blocking thread while
+/// they wait and cannot starve the requests that do not hash (status, logout); past the second they are
+/// answered 503 at once, so a flood costs neither memory nor ever-growing waits.
 #[derive(Debug, Clone)]
 pub struct HashLimiter {
     permits: Arc<Semaphore>,
     max: usize,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// A place in the queue, given back when the request stops waiting (or is dropped while it waits).
+struct WaitingPlace(Arc<AtomicUsize>);
+
+impl WaitingPlace {
+    fn take(waiting: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+        waiting.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1)).ok()?;
+        Some(Self(waiting.clone()))
+    }
+}
+
+impl Drop for WaitingPlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl HashLimiter {
     /// 0 means one per core; more than this many bcrypt runs at once only share the same cores.
     pub const MAX_CONCURRENT: std::ops::RangeInclusive<usize> = 0..=1024;
 
-    /// `max` of 0 means one per available core.
-    pub fn new(max: usize) -> Self {
+    /// 0: nothing waits; a request finding every slot taken is answered 503.
+    pub const MAX_WAITING: std::ops::RangeInclusive<usize> = 0..=100_000;
+
+    /// `max` of 0 means one per available core; `max_waiting` requests may wait for a slot.
+    pub fn new(max: usize, max_waiting: usize) -> Self {
         let max = if max == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { max };
-        Self { permits: Arc::new(Semaphore::new(max)), max }
+        Self { permits: Arc::new(Semaphore::new(max)), max, waiting: Arc::default(), max_waiting }
     }
 
     pub fn max(&self) -> usize {
@@ -44,7 +67,18 @@ impl HashLimiter {
             return Err(ApiError::ClientGone);
         }
         let queued = std::time::Instant::now();
-        let permit = self.permits.clone().acquire_owned().await.map_err(|_| ApiError::Internal)?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let Some(place) = WaitingPlace::take(&self.waiting, self.max_waiting) else {
+                    metrics::counter!("auth_hashes_rejected_total").increment(1);
+                    return Err(ApiError::Unavailable);
+                };
+                let permit = self.permits.clone().acquire_owned().await.map_err(|_| ApiError::Internal)?;
+                drop(place);
+                permit
+            }
+        };
         metrics::histogram!("auth_hash_queue_wait_seconds").record(queued.elapsed().as_secs_f64());
         if client.is_gone() {
             return Err(ApiError::ClientGone);
@@ -66,7 +100,7 @@ mod tests {
 
     #[actix_web::test]
     async fn never_runs_more_than_max_at_once() {
-        let limiter = HashLimiter::new(2);
+        let limiter = HashLimiter::new(2, 100);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         let runs = (0..8).map(|_| {
@@ -85,9 +119,54 @@ mod tests {
         assert_eq!(peak.load(Ordering::SeqCst), 2);
     }
 
+    #[actix_web::test]
+    async fn past_the_waiting_bound_requests_are_refused_at_once_and_places_come_back() {
+        let limiter = HashLimiter::new(1, 2);
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        // one hash holds the only slot until told to finish
+        let busy = actix_web::rt::spawn({
+            let limiter = limiter.clone();
+            async move {
+                limiter
+                    .run(ClientConnection::default(), move || {
+                        started.send(()).unwrap();
+                        hold.recv().unwrap();
+                        Ok::<_, ApiError>(0)
+                    })
+                    .await
+            }
+        });
+        actix_web::rt::task::spawn_blocking(move || running.recv().unwrap()).await.unwrap();
+        // two wait; the third is refused without waiting
+        let waiters: Vec<_> = (1..=2)
+            .map(|n| {
+                let limiter = limiter.clone();
+                actix_web::rt::spawn(async move {
+                    limiter.run(ClientConnection::default(), move || Ok::<_, ApiError>(n)).await
+                })
+            })
+            .collect();
+        while limiter.waiting.load(Ordering::SeqCst) < 2 {
+            actix_web::rt::task::yield_now().await;
+        }
+        let refused = limiter.run(ClientConnection::default(), || Ok::<_, ApiError>(9)).await;
+        assert_eq!(refused, Err(ApiError::Unavailable));
+        release.send(()).unwrap();
+        assert_eq!(busy.await.unwrap(), Ok(0));
+        let mut done = Vec::new();
+        for waiter in waiters {
+            done.push(waiter.await.unwrap().unwrap());
+        }
+        done.sort_unstable();
+        assert_eq!(done, [1, 2]);
+        assert_eq!(limiter.waiting.load(Ordering::SeqCst), 0, "every place came back");
+        assert_eq!(limiter.run(ClientConnection::default(), || Ok::<_, ApiError>(3)).await, Ok(3));
+    }
+
     #[test]
     fn zero_means_one_per_core() {
-        assert_eq!(HashLimiter::new(0).max(), std::thread::available_parallelism().map_or(1, usize::from));
-        assert_eq!(HashLimiter::new(3).max(), 3);
+        assert_eq!(HashLimiter::new(0, 0).max(), std::thread::available_parallelism().map_or(1, usize::from));
+        assert_eq!(HashLimiter::new(3, 0).max(), 3);
     }
 }

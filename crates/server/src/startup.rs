@@ -91,7 +91,10 @@ impl Components {
         Ok(Self {
             service: web::Data::new(service),
             store,
-            hashes: web::Data::new(HashLimiter::new(settings.password.max_concurrent_hashes)),
+            hashes: web::Data::new(HashLimiter::new(
+                settings.password.max_concurrent_hashes,
+                settings.password.max_waiting_hashes,
+            )),
             body_timeout: web::Data::new(BodyTimeout(Duration::from_millis(settings.server.body_timeout_ms))),
             readiness: web::Data::from(readiness),
             metrics: MetricsPlacement::of(&settings.metrics),

@@ -233,6 +233,10 @@ fn every_number_has_a_range_checked_in_every_environment() {
         ("APP__PASSWORD__MIN_LENGTH", "129", "password.min_length must be between 1 and 128"),
         ("APP__PASSWORD__BCRYPT_COST", "31", "password.bcrypt_cost must be between 4 and 16"),
         ("APP__PASSWORD__MAX_CONCURRENT_HASHES", "5000", "password.max_concurrent_hashes must be between 0 and 1024"),
+        ("APP__PASSWORD__MAX_WAITING_HASHES", "1000000", "password.max_waiting_hashes must be between 0 and 100000"),
+        ("APP__SESSIONS__REFRESH_REUSE_GRACE_SECS", "61", "sessions.refresh_reuse_grace_secs must be between 0 and 60"),
+        ("APP__SESSIONS__MAX_PER_USER", "0", "sessions.max_per_user must be between 1 and 1000"),
+        ("APP__SESSIONS__REFRESH_TTL_SECS", "10", "sessions.refresh_ttl_secs must be between 60 and 31536000"),
     ];
     for environment in [Environment::Development, Environment::Test, Environment::Production] {
         for (variable, value, expected) in cases {

@@ -199,6 +199,12 @@ impl Settings {
             self.password.max_concurrent_hashes,
             auth_api::HashLimiter::MAX_CONCURRENT,
         );
+        in_range(
+            problems,
+            "password.max_waiting_hashes",
+            self.password.max_waiting_hashes,
+            auth_api::HashLimiter::MAX_WAITING,
+        );
     }
 }
 

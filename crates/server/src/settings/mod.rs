@@ -214,6 +214,7 @@ pub struct PasswordSettings {
     pub min_length: usize,
     pub bcrypt_cost: u32,
     pub max_concurrent_hashes: usize,
+    pub max_waiting_hashes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
