@@ -153,6 +153,7 @@ impl From<LoginError> for ApiError {
             LoginError::InvalidCredentials => Self::UserDoesNotExist,
             LoginError::Store(e) => e.into(),
             LoginError::Token(e) => internal(&e),
+            LoginError::Hash(e) => internal(&e),
         }
     }
 }

@@ -78,7 +78,25 @@ impl PasswordHasher {
         if nfc != typed {
             matches |= self.check(typed, hash);
         }
+        // A hash made at a lower cost answers sooner: a wrong password for such an account would tell it
+        // apart from an unknown email. One more check at the configured cost evens it out (a right
+        // password costs the same again in the rehash that follows it).
+        if !matches && stored.is_some_and(|h| self.needs_rehash(h)) {
+            self.check(nfc, &self.dummy_hash);
+        }
         matches && stored.is_some()
+    }
+
+    /// Whether `hash` was made at another cost than the configured one (the login that proves the
+    /// password stores a new hash).
+    pub fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        hash_cost(hash) != Some(self.cost)
+    }
+
+    /// A new hash of a password that has just been verified (in NFC, as every hash is now made).
+    pub fn rehash(&self, verified: &SecretString) -> Result<PasswordHash, HashError> {
+        let nfc = normalised(verified);
+        Ok(PasswordHash(bcrypt::hash(bcrypt_input(nfc.expose_secret().as_bytes()), self.cost)?))
     }
 
     /// How many verifications have run against hashes of `cost`.
@@ -182,6 +200,21 @@ mod tests {
         let old = PasswordHash(bcrypt::hash(decomposed, 4).unwrap());
         assert!(hasher.verify(&secret(decomposed), Some(&old)));
         assert!(!hasher.verify(&secret("cafe au lait"), Some(&old)));
+    }
+
+    #[test]
+    fn a_wrong_password_for_a_cheaper_hash_costs_a_check_at_the_configured_cost_too() {
+        let old = PasswordHasher::new(4).unwrap();
+        let hash = old.hash(&Password::new(secret("correct horse"), &PasswordPolicy::default()).unwrap()).unwrap();
+        let new = PasswordHasher::new(6).unwrap();
+        assert!(new.needs_rehash(&hash) && !old.needs_rehash(&hash));
+        assert!(!new.verify(&secret("wrong horse"), Some(&hash)));
+        assert_eq!((new.verifications_at(4), new.verifications_at(6)), (1, 1));
+        assert!(new.verify(&secret("correct horse"), Some(&hash)));
+        assert_eq!((new.verifications_at(4), new.verifications_at(6)), (2, 1));
+        let rehashed = new.rehash(&secret("correct horse")).unwrap();
+        assert!(rehashed.as_str().starts_with("$2b$06$") && !new.needs_rehash(&rehashed));
+        assert!(new.verify(&secret("correct horse"), Some(&rehashed)));
     }
 
     #[test]

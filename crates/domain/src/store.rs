@@ -153,6 +153,10 @@ pub trait UserStore: Send + Sync {
     /// Deletes the user and (by cascade) their revocations and sessions; false when no user has this email.
     fn delete_user(&self, email: &Email) -> Result<bool, StoreError>;
 
+    /// Replaces `old` with `new` only if `old` is still the stored hash (a password changed meanwhile
+    /// wins); whether it did.
+    fn replace_password_hash(&self, id: UserId, old: &PasswordHash, new: &PasswordHash) -> Result<bool, StoreError>;
+
     /// Stores the new hash and ends every session of the user but `keep`, in one transaction; false
     /// when the user is gone.
     fn change_password(

@@ -187,6 +187,17 @@ impl UserStore for MemoryStore {
         Ok(true)
     }
 
+    fn replace_password_hash(&self, id: UserId, old: &PasswordHash, new: &PasswordHash) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        match inner.users.iter_mut().find(|c| c.user.id == id && &c.password_hash == old) {
+            Some(user) => {
+                user.password_hash = new.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     fn change_password(
         &self,
         id: UserId,
@@ -374,6 +385,15 @@ pub fn memory_service(
     clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> (crate::AuthService, std::sync::Arc<MemoryStore>) {
     let store = std::sync::Arc::new(MemoryStore::default());
+    (memory_service_over(store.clone(), cost, clock), store)
+}
+
+/// The same over an existing store (a second instance, or one configured differently).
+pub fn memory_service_over(
+    store: std::sync::Arc<MemoryStore>,
+    cost: u32,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+) -> crate::AuthService {
     let secret = secrecy::SecretString::from("in-memory-test-secret-0123456789abcdef");
     let access = crate::TokenCodec::new(&crate::TokenSettings {
         secret: secret.clone(),
@@ -388,6 +408,5 @@ pub fn memory_service(
     };
     let tokens =
         crate::Tokens { access, refresh: crate::RefreshTokenCodec::new(&secret), sessions: SessionPolicy::default() };
-    let service = crate::AuthService::new(crate::Stores::all(store.clone()), passwords, tokens, clock);
-    (service, store)
+    crate::AuthService::new(crate::Stores::all(store), passwords, tokens, clock)
 }

@@ -355,7 +355,22 @@ fn sessions_beyond_the_bound_and_past_their_time_go(backend: Backend) {
     assert_eq!(db.sessions().len(), 1);
 }
 
+fn a_rehash_replaces_only_the_hash_it_read(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let old = new_user("joe@gmail.com").password_hash;
+    let rehashed = PasswordHash::from_stored(format!("$2b$12${}", "r".repeat(53)));
+    let changed = PasswordHash::from_stored(format!("$2b$12${}", "c".repeat(53)));
+    assert!(store.replace_password_hash(user.id, &old, &rehashed).unwrap());
+    assert_eq!(db.users()[0].password, rehashed.as_str());
+    // a password changed meanwhile (the stored hash is no longer the one read) wins
+    assert!(!store.replace_password_hash(user.id, &old, &changed).unwrap());
+    assert_eq!(db.users()[0].password, rehashed.as_str());
+}
+
 on_both_backends!(
+    a_rehash_replaces_only_the_hash_it_read,
     token_check_reads_the_session_in_the_same_statement,
     rotation_is_one_compare_and_swap,
     sessions_beyond_the_bound_and_past_their_time_go,

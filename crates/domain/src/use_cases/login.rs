@@ -1,4 +1,5 @@
 use crate::email::Email;
+use crate::password_hasher::HashError;
 use crate::service::AuthService;
 use crate::session::{ClientInfo, IssuedSession};
 use crate::store::StoreError;
@@ -12,6 +13,8 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("could not issue a token: {0}")]
     Token(TokenError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -29,7 +32,13 @@ impl AuthService {
             tracing::info!("login refused");
             return Err(LoginError::InvalidCredentials);
         }
-        let user = credentials.ok_or(LoginError::InvalidCredentials)?.user;
+        let credentials = credentials.ok_or(LoginError::InvalidCredentials)?;
+        if self.hasher.needs_rehash(&credentials.password_hash) {
+            let new = self.hasher.rehash(password)?;
+            let rehashed = self.users.replace_password_hash(credentials.user.id, &credentials.password_hash, &new)?;
+            tracing::info!(user.id = %credentials.user.id, rehashed, "password hash rehashed at the configured cost");
+        }
+        let user = credentials.user;
         let session = self.new_session(client);
         self.sessions.start_session(user.id, &session, self.session_policy.max_per_user)?;
         let issued = self.issue_session(user.id, session.id, 0).map_err(LoginError::Token)?;

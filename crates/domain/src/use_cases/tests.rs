@@ -1,3 +1,4 @@
+use crate::store::UserStore as _;
 use crate::testing::{ManualClock, MemoryStore, memory_service};
 use crate::*;
 use chrono::{TimeDelta, TimeZone, Utc};
@@ -224,4 +225,32 @@ fn every_login_costs_one_verification_at_the_configured_cost() {
     assert_eq!(runs(&f), only_at_4(6));
     assert!(f.service.login("nobody@gmail.com", &pw("cafe\u{301}!"), client()).is_err());
     assert_eq!(runs(&f), only_at_4(8));
+}
+
+/// Raising `password.bcrypt_cost` upgrades each account at its next login, and until then a wrong
+/// password for it costs what one for an unknown email costs.
+#[test]
+fn a_login_rehashes_at_the_configured_cost_and_a_concurrent_change_wins() {
+    let f = fixture();
+    f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    assert!(f.store.stored_hash("joe@gmail.com").unwrap().starts_with("$2b$04$"));
+    let raised = crate::testing::memory_service_over(f.store.clone(), 6, f.clock.clone());
+
+    assert!(raised.login("joe@gmail.com", &pw("1234567"), client()).is_err());
+    assert_eq!((raised.hasher.verifications_at(4), raised.hasher.verifications_at(6)), (1, 1), "padded to cost 6");
+    assert!(f.store.stored_hash("joe@gmail.com").unwrap().starts_with("$2b$04$"), "no rehash without the password");
+
+    raised.login("joe@gmail.com", &pw("123456"), client()).unwrap();
+    let rehashed = f.store.stored_hash("joe@gmail.com").unwrap();
+    assert!(rehashed.starts_with("$2b$06$"), "{rehashed}");
+    raised.login("joe@gmail.com", &pw("123456"), client()).unwrap();
+    assert_eq!(f.store.stored_hash("joe@gmail.com").unwrap(), rehashed, "once is enough");
+    assert_eq!(raised.hasher.verifications_at(4), 2);
+
+    // the compare-and-swap: a hash changed since it was read is not overwritten
+    let user = f.store.sessions()[0].user_id;
+    let stale = PasswordHash::from_stored("$2b$04$stale".into());
+    let newer = PasswordHash::from_stored("$2b$06$newer".into());
+    assert!(!f.store.replace_password_hash(user, &stale, &newer).unwrap());
+    assert_eq!(f.store.stored_hash("joe@gmail.com").unwrap(), rehashed);
 }

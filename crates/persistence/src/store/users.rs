@@ -101,6 +101,13 @@ impl UserStore for DieselStore {
         Ok(deleted > 0)
     }
 
+    fn replace_password_hash(&self, id: UserId, old: &PasswordHash, new: &PasswordHash) -> Result<bool, StoreError> {
+        let swapped = diesel::update(users::table.filter(users::id.eq(id.0)).filter(users::password.eq(old.as_str())))
+            .set(users::password.eq(new.as_str()))
+            .execute(&mut *self.conn()?);
+        Ok(self.track(swapped).map_err(query_failed)? == 1)
+    }
+
     fn change_password(
         &self,
         id: UserId,
