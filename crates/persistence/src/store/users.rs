@@ -65,21 +65,23 @@ impl UserStore for DieselStore {
                 .map_err(query_failed)?
                 .map(|(row, revoked)| (row, revoked, SessionState::NotNamed)),
             Some(sid) => {
-                let of_user =
-                    || sessions::table.filter(sessions::id.eq(sid.to_string())).filter(sessions::user_id.eq(id.0));
-                let known = exists(of_user());
-                let live = exists(of_user().filter(sessions::ended_at.is_null()));
+                // One scalar subquery: NULL when the user has no such session, else whether it is live.
+                let live = sessions::table
+                    .filter(sessions::id.eq(sid.to_string()))
+                    .filter(sessions::user_id.eq(id.0))
+                    .select(sessions::ended_at.is_null())
+                    .single_value();
                 users::table
                     .filter(users::id.eq(id.0))
-                    .select((UserRow::as_select(), revoked, known, live))
-                    .first::<(UserRow, bool, bool, bool)>(&mut self.conn()?)
+                    .select((UserRow::as_select(), revoked, live))
+                    .first::<(UserRow, bool, Option<bool>)>(&mut self.conn()?)
                     .optional()
                     .map_err(query_failed)?
-                    .map(|(row, revoked, known, live)| {
-                        let state = match (known, live) {
-                            (false, _) => SessionState::Missing,
-                            (true, false) => SessionState::Ended,
-                            (true, true) => SessionState::Live,
+                    .map(|(row, revoked, live)| {
+                        let state = match live {
+                            None => SessionState::Missing,
+                            Some(false) => SessionState::Ended,
+                            Some(true) => SessionState::Live,
                         };
                         (row, revoked, state)
                     })
