@@ -12,6 +12,8 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
+# the SQLite build flags (.cargo/config.toml) apply to the dependency layer too
+COPY .cargo .cargo
 RUN cargo chef cook --release --locked --recipe-path recipe.json -p auth-server --bin auth-server
 COPY . .
 RUN cargo build --release --locked -p auth-server --bin auth-server
