@@ -2,7 +2,7 @@
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 local token = os.getenv("BENCH_TOKEN")
 local run = os.getenv("BENCH_RUN_ID") or "0"
-local login = '{"email":"bench@example.com","password":"bench-password"}'
+local login = '{"email":"bench-login@example.com","password":"bench-password"}'
 local json = { ["Content-Type"] = "application/json" }
 local i = 0
 request = function()

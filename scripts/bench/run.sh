@@ -124,6 +124,9 @@ for backend in $backends; do
   token=$(post /auth/register '{"email":"bench@example.com","password":"bench-password"}' | token_of)
   revoked=$(post /auth/login '{"email":"bench@example.com","password":"bench-password"}' | token_of)
   post /auth/logout "" "$revoked" >/dev/null
+  # The login scenarios log in as another user: every login starts a session, and past
+  # sessions.max_per_user the status token's own session would be ended (and status answer 401).
+  post /auth/register '{"email":"bench-login@example.com","password":"bench-password"}' >/dev/null
   "$mint" 1 "${BENCH_LOGOUT_TOKENS:-300000}" >"$out/tokens.txt"
 
   ceiling_rps=1
