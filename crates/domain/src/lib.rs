@@ -5,6 +5,7 @@
 
 mod clock;
 mod email;
+mod issued_session;
 mod password;
 mod password_hasher;
 mod service;
@@ -19,12 +20,12 @@ pub mod testing;
 
 pub use clock::{Clock, SystemClock};
 pub use email::{Email, EmailError};
+pub use issued_session::IssuedSession;
 pub use password::{MAX_PASSWORD_CHARS, Password, PasswordError, PasswordPolicy};
 pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
 pub use service::{AuthService, Passwords, Stores, Tokens};
 pub use session::{
-    ClientInfo, EndReason, IssuedSession, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy,
-    StaleRefresh,
+    ClientInfo, EndReason, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy, StaleRefresh,
 };
 pub use store::{
     Cause, ErrorChain, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady, Readiness,

@@ -1,7 +1,6 @@
 //! Sessions: what a login starts, a refresh token continues, and a logout, a password change or the
 //! reuse of a consumed refresh token ends.
 
-use crate::user::UserId;
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -231,26 +230,6 @@ impl RefreshTokenCodec {
 impl fmt::Debug for RefreshTokenCodec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RefreshTokenCodec { .. }")
-    }
-}
-
-/// A session's start or continuation: the access token, the refresh token and the session.
-pub struct IssuedSession {
-    pub user_id: UserId,
-    pub session: SessionId,
-    pub access: crate::token::IssuedToken,
-    pub refresh: SecretString,
-    /// The access token's lifetime, for `expires_in`.
-    pub expires_in: u64,
-}
-
-impl fmt::Debug for IssuedSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedSession")
-            .field("user_id", &self.user_id)
-            .field("session", &self.session)
-            .field("access", &self.access)
-            .finish_non_exhaustive()
     }
 }
 

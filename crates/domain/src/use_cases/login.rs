@@ -1,7 +1,8 @@
 use crate::email::Email;
+use crate::issued_session::IssuedSession;
 use crate::password_hasher::HashError;
 use crate::service::AuthService;
-use crate::session::{ClientInfo, IssuedSession};
+use crate::session::ClientInfo;
 use crate::store::StoreError;
 use crate::token::TokenError;
 use secrecy::SecretString;

@@ -1,5 +1,5 @@
+use crate::issued_session::IssuedSession;
 use crate::service::AuthService;
-use crate::session::IssuedSession;
 use crate::store::{RotateOutcome, StoreError};
 use crate::token::TokenError;
 

@@ -1,8 +1,9 @@
 use crate::email::{Email, EmailError};
+use crate::issued_session::IssuedSession;
 use crate::password::{Password, PasswordError};
 use crate::password_hasher::HashError;
 use crate::service::AuthService;
-use crate::session::{ClientInfo, IssuedSession};
+use crate::session::ClientInfo;
 use crate::store::NewSession;
 use crate::store::{InsertUserError, NewUser, StoreError};
 use crate::token::TokenError;

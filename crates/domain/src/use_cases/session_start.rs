@@ -1,5 +1,6 @@
+use crate::issued_session::IssuedSession;
 use crate::service::AuthService;
-use crate::session::{ClientInfo, IssuedSession, RefreshClaim, SessionId};
+use crate::session::{ClientInfo, RefreshClaim, SessionId};
 use crate::store::NewSession;
 use crate::token::TokenError;
 use crate::user::UserId;
