@@ -10,6 +10,20 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Evaluates `$body` with `$c` bound to the backend's own connection. The hottest statement (the token
+/// check) goes this way: diesel's `MultiConnection` renders a query's SQL again on every execution to
+/// hand it to the inner connection, even when that connection has the statement prepared already
+/// (measured in docs/BENCHMARKS.md).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::connection::DbConnection::Pg($c) => $body,
+            $crate::connection::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// Connects by the URL's scheme. diesel's own `ConnectionManager<MultiConnection>` tries each backend
 /// in turn and reports only "Invalid connection url"; this keeps the driver's real error (wrong
 /// password, refused connection) so it reaches the logs.

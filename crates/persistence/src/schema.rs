@@ -32,6 +32,7 @@ diesel::table! {
         end_reason -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        tokens_revoked -> Bool,
     }
 }
 

@@ -61,7 +61,8 @@ fn migrations_apply_once(backend: Backend) {
             "20261129000001".to_owned(),
             "20261129000002".to_owned(),
             "20261130000001".to_owned(),
-            "20261130000002".to_owned()
+            "20261130000002".to_owned(),
+            "20261130000003".to_owned()
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -250,7 +251,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(4)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(5)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }

@@ -41,7 +41,7 @@ fn migrate_applies_the_migrations_once() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "applied 4 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002\n"
+        "applied 5 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003\n"
     );
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");

@@ -71,6 +71,8 @@ pub struct StoredSession {
     pub user_agent: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub ip: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub tokens_revoked: bool,
 }
 
 impl StoredSession {
@@ -163,8 +165,8 @@ impl TestDatabase {
     /// Every session row, in the order they started.
     pub fn sessions(&self) -> Vec<StoredSession> {
         self.load(
-            "SELECT id, user_id, generation, created_at, last_active_at, ended_at, end_reason, user_agent, ip \
-             FROM sessions ORDER BY created_at, id",
+            "SELECT id, user_id, generation, created_at, last_active_at, ended_at, end_reason, user_agent, ip, \
+             tokens_revoked FROM sessions ORDER BY created_at, id",
         )
     }
 

@@ -62,6 +62,13 @@ impl RevocationStore for DieselStore {
                 (LogoutScope::Local, None) => {}
                 (LogoutScope::Others, keep) => {
                     super::sessions::end_sessions(conn, user, keep, now, EndReason::Logout)?;
+                    if let Some(sid) = keep {
+                        // The session lives on with a revoked token: its tokens are now also checked
+                        // against the revocation list.
+                        diesel::update(sessions::table.filter(sessions::id.eq(sid.to_string())))
+                            .set(sessions::tokens_revoked.eq(true))
+                            .execute(conn)?;
+                    }
                 }
                 (LogoutScope::Global, _) => {
                     super::sessions::end_sessions(conn, user, None, now, EndReason::Logout)?;

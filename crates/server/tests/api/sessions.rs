@@ -23,6 +23,11 @@ fn sid(token: &str) -> String {
     claims_of(token)["sid"].as_str().unwrap().to_owned()
 }
 
+/// The `jti` of an access token.
+fn jti(token: &str) -> String {
+    claims_of(token)["jti"].as_str().unwrap().to_owned()
+}
+
 fn app(backend: Backend, clock: &Arc<ManualClock>) -> TestApp {
     TestApp::with_clock(backend, &[], clock.clone())
 }
@@ -250,7 +255,11 @@ async fn logout_ends_its_session_or_others_or_all(backend: Backend) {
         .await
         .assert(200, json!({"status": "success", "message": "Successfully logged out."}));
     assert_eq!(live(&app, &[&a, &b, &c]), [false, true, false]);
+    let flagged = [&a, &b, &c].map(|t| app.db.session(&sid(&t.0)).tokens_revoked);
+    assert_eq!(flagged, [false, true, false], "b's tokens are now checked against the revocations");
+    assert_eq!(app.db.revocations().iter().map(|r| r.jti.clone()).collect::<Vec<_>>(), [jti(&b.0)]);
     app.status(&b.0).await.assert_fail(401, BLACKLISTED);
+    app.logout_scope(&b.0, "others").await.assert_fail(401, BLACKLISTED);
     app.status(&c.0).await.assert_fail(401, BLACKLISTED);
     let b_access = app.refresh(&b.1).await.token(200, "Successfully refreshed.");
     app.refresh(&a.1).await.assert_fail(401, INVALID_REFRESH);
