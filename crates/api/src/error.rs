@@ -50,6 +50,9 @@ pub enum ApiError {
     ClientGone,
     #[error("Service temporarily unavailable. Please try again.")]
     Unavailable,
+    /// Past an attempt limit (`abuse.*`); the client may try again after this many seconds.
+    #[error("Too many attempts. Please try again later.")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// The database failed: 503 (500 for data the domain cannot accept). The cause stays the error's
     /// `source()`, logged once where the request ends, never sent.
     #[error("{}", store_message(.0))]
@@ -79,6 +82,7 @@ impl ResponseError for ApiError {
             // nginx's "client closed request": it appears only in logs and metrics.
             Self::ClientGone => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -102,6 +106,9 @@ impl ResponseError for ApiError {
         }
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let Self::TooManyAttempts { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if *self == Self::RequestTimeout {
             // The rest of the body may still be on its way: this connection cannot carry another request.
@@ -140,6 +147,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::InvalidEmail(e) => Self::BadRequest(e.to_string()),
             RegisterError::InvalidPassword(e) => Self::BadRequest(e.to_string()),
             RegisterError::AlreadyExists => Self::UserExists,
+            RegisterError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
             RegisterError::Store(e) => e.into(),
             RegisterError::Hash(e) => internal(&e),
             RegisterError::Token(e) => internal(&e),
@@ -151,6 +159,7 @@ impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::InvalidCredentials => Self::UserDoesNotExist,
+            LoginError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
             LoginError::Store(e) => e.into(),
             LoginError::Token(e) => internal(&e),
             LoginError::Hash(e) => internal(&e),

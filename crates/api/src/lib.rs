@@ -3,6 +3,7 @@
 
 mod blocking;
 mod client;
+mod client_ip;
 mod error;
 mod extract;
 mod hash_limiter;
@@ -13,6 +14,7 @@ mod wire;
 
 pub use blocking::run_blocking;
 pub use client::{BodyTimeout, ClientConnection, ClientSocket};
+pub use client_ip::{ForwardedHeader, TrustedProxies};
 pub use error::ApiError;
 pub use extract::{AuthHeaderError, BearerToken, Credentials, MAX_BODY_BYTES, parse_authorization};
 pub use hash_limiter::HashLimiter;

@@ -14,6 +14,7 @@ pub(crate) fn outcome<T>(result: &Result<T, ApiError>, success: &'static str) ->
         Err(ApiError::TokenInvalid | ApiError::MalformedBearer | ApiError::MissingToken { .. }) => "invalid",
         Err(ApiError::Unavailable | ApiError::Internal | ApiError::Store(_)) => "error",
         Err(ApiError::ClientGone) => "client_gone",
+        Err(ApiError::TooManyAttempts { .. }) => "throttled",
         Err(_) => "rejected",
     }
 }

@@ -11,6 +11,7 @@ mod password_hasher;
 mod service;
 mod session;
 mod store;
+mod throttle;
 mod token;
 mod use_cases;
 mod user;
@@ -29,8 +30,11 @@ pub use session::{
 };
 pub use store::{
     Cause, ErrorChain, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady, Readiness,
-    RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, TokenCheck, UserStore,
-    cause,
+    RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck,
+    UserStore, cause,
+};
+pub use throttle::{
+    Block, Counted, ThrottleKey, ThrottleKind, ThrottleLimit, ThrottlePolicy, ThrottleState, Throttled,
 };
 pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
 pub use use_cases::admin::AdminError;

@@ -2,22 +2,24 @@ use crate::clock::Clock;
 use crate::password::PasswordPolicy;
 use crate::password_hasher::PasswordHasher;
 use crate::session::{RefreshTokenCodec, SessionPolicy};
-use crate::store::{RevocationStore, SessionStore, UserStore};
+use crate::store::{RevocationStore, SessionStore, ThrottleStore, UserStore};
+use crate::throttle::ThrottlePolicy;
 use crate::token::TokenCodec;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 
-/// The stores the use cases need; one database implements all three.
+/// The stores the use cases need; one database implements them all.
 #[derive(Clone)]
 pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub revocations: Arc<dyn RevocationStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn ThrottleStore>,
 }
 
 impl Stores {
-    pub fn all<S: UserStore + RevocationStore + SessionStore + 'static>(store: Arc<S>) -> Self {
-        Self { users: store.clone(), revocations: store.clone(), sessions: store }
+    pub fn all<S: UserStore + RevocationStore + SessionStore + ThrottleStore + 'static>(store: Arc<S>) -> Self {
+        Self { users: store.clone(), revocations: store.clone(), sessions: store.clone(), throttles: store }
     }
 }
 
@@ -40,6 +42,8 @@ pub struct AuthService {
     pub(crate) users: Arc<dyn UserStore>,
     pub(crate) revocations: Arc<dyn RevocationStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) throttles: Arc<dyn ThrottleStore>,
+    pub(crate) throttle_policy: ThrottlePolicy,
     pub(crate) hasher: PasswordHasher,
     pub(crate) policy: PasswordPolicy,
     pub(crate) tokens: TokenCodec,
@@ -54,6 +58,8 @@ impl AuthService {
             users: stores.users,
             revocations: stores.revocations,
             sessions: stores.sessions,
+            throttles: stores.throttles,
+            throttle_policy: ThrottlePolicy::standard(),
             hasher: passwords.hasher,
             policy: passwords.policy,
             tokens: tokens.access,
@@ -61,6 +67,12 @@ impl AuthService {
             session_policy: tokens.sessions,
             clock,
         }
+    }
+
+    /// Replaces the attempt limits (the standard ones apply until then).
+    pub fn with_throttle_policy(mut self, policy: ThrottlePolicy) -> Self {
+        self.throttle_policy = policy;
+        self
     }
 
     /// What a new password must satisfy (the API's document states it).

@@ -4,6 +4,7 @@
 use crate::email::Email;
 use crate::password_hasher::PasswordHash;
 use crate::session::{ClientInfo, EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
+use crate::throttle::{Counted, ThrottleKey, ThrottleState};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -281,4 +282,25 @@ pub trait RevocationStore: Send + Sync {
 
     /// Deletes revocations whose token expired before `now`; returns how many.
     fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Attempt counters shared by every instance on one database.
+pub trait ThrottleStore: Send + Sync {
+    /// One read: the latest time any of `keys` is blocked until, if after `now`, and which of them hold a
+    /// count in a window that has not ended.
+    fn throttle_state(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<ThrottleState, StoreError>;
+
+    /// Counts one attempt under every key, in one transaction: a key whose window has ended starts a new
+    /// one; a key past its limit is blocked as its limit says. Returns each key's count after this one,
+    /// in the order of `keys`. Concurrent calls never lose a count, and each sees its own.
+    fn count_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Vec<Counted>, StoreError>;
+
+    /// Deletes these counters (a successful login clears its pair's).
+    fn clear_counters(&self, ids: &[String]) -> Result<(), StoreError>;
+
+    /// Deletes every counter of this email (`auth-server user unlock`); how many.
+    fn clear_email_counters(&self, email: &str) -> Result<u64, StoreError>;
+
+    /// Deletes counters whose window ended before `window_ended_before` and that block nobody after `now`.
+    fn prune_counters(&self, window_ended_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -6,8 +6,9 @@ use crate::password_hasher::PasswordHash;
 use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy, StaleRefresh};
 use crate::store::{
     InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome, RotateOutcome,
-    SessionState, SessionStore, StoreError, TokenCheck, UserStore,
+    SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck, UserStore,
 };
+use crate::throttle::{Counted, ThrottleKey, ThrottleState};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -25,6 +26,16 @@ struct Inner {
     users: Vec<UserCredentials>,
     revoked: HashMap<TokenId, NewRevocation>,
     sessions: Vec<StoredSession>,
+    counters: HashMap<String, Counter>,
+}
+
+/// An attempt counter row.
+#[derive(Debug, Clone)]
+pub struct Counter {
+    pub email: Option<String>,
+    pub window_started_at: DateTime<Utc>,
+    pub count: u64,
+    pub blocked_until: Option<DateTime<Utc>>,
 }
 
 /// A session row.
@@ -61,6 +72,11 @@ impl MemoryStore {
             return Err(StoreError::Unavailable(crate::store::cause("connection refused")));
         }
         Ok(self.inner.lock().unwrap())
+    }
+
+    /// Every attempt counter, by id.
+    pub fn counters(&self) -> HashMap<String, Counter> {
+        self.inner.lock().unwrap().counters.clone()
     }
 
     pub fn user_count(&self) -> usize {
@@ -310,6 +326,73 @@ impl SessionStore for MemoryStore {
                 || s.created_at < started_before)
         });
         Ok((before - inner.sessions.len()) as u64)
+    }
+}
+
+impl ThrottleStore for MemoryStore {
+    fn throttle_state(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<ThrottleState, StoreError> {
+        let inner = self.check()?;
+        let mut state = ThrottleState::default();
+        for key in keys {
+            if let Some(counter) = inner.counters.get(&key.id) {
+                state.blocked_until = state.blocked_until.max(counter.blocked_until.filter(|until| *until > now));
+                if counter.window_started_at + key.limit.window > now {
+                    state.counted.push(key.id.clone());
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    fn count_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Vec<Counted>, StoreError> {
+        let mut inner = self.check()?;
+        let mut counted = Vec::with_capacity(keys.len());
+        for key in keys {
+            let counter = inner.counters.entry(key.id.clone()).or_insert(Counter {
+                email: key.email.clone(),
+                window_started_at: now,
+                count: 0,
+                blocked_until: None,
+            });
+            if counter.window_started_at + key.limit.window <= now {
+                counter.window_started_at = now;
+                counter.count = 0;
+            }
+            counter.count += 1;
+            if let Some(until) = key.limit.blocked_until(counter.count, counter.window_started_at, now) {
+                counter.blocked_until = Some(until);
+            }
+            counted.push(Counted {
+                attempts: counter.count,
+                window_started_at: counter.window_started_at,
+                blocked_until: counter.blocked_until,
+            });
+        }
+        Ok(counted)
+    }
+
+    fn clear_counters(&self, ids: &[String]) -> Result<(), StoreError> {
+        let mut inner = self.check()?;
+        for id in ids {
+            inner.counters.remove(id);
+        }
+        Ok(())
+    }
+
+    fn clear_email_counters(&self, email: &str) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let before = inner.counters.len();
+        inner.counters.retain(|_, c| c.email.as_deref() != Some(email));
+        Ok((before - inner.counters.len()) as u64)
+    }
+
+    fn prune_counters(&self, window_ended_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let before = inner.counters.len();
+        inner.counters.retain(|_, c| {
+            c.window_started_at >= window_ended_before || c.blocked_until.is_some_and(|until| until > now)
+        });
+        Ok((before - inner.counters.len()) as u64)
     }
 }
 

@@ -36,6 +36,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attempt_counters (id) {
+        id -> Text,
+        kind -> Text,
+        email -> Nullable<Text>,
+        window_started_at -> Timestamp,
+        attempts -> BigInt,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions);

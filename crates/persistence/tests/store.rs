@@ -1,6 +1,6 @@
 use auth_domain::{
     Email, InsertUserError, LogoutScope, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome,
-    SessionStore, StoreError, TokenId, UserId, UserStore,
+    SessionStore, StoreError, ThrottlePolicy, ThrottleStore, TokenId, UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -62,7 +62,8 @@ fn migrations_apply_once(backend: Backend) {
             "20261129000002".to_owned(),
             "20261130000001".to_owned(),
             "20261130000002".to_owned(),
-            "20261130000003".to_owned()
+            "20261130000003".to_owned(),
+            "20261130000004".to_owned()
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -251,7 +252,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(5)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(6)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -370,7 +371,59 @@ fn a_rehash_replaces_only_the_hash_it_read(backend: Backend) {
     assert_eq!(db.users()[0].password, rehashed.as_str());
 }
 
+/// Two stores (two instances) on one database: counts from both add up, concurrent attempts are all
+/// counted, a block set by one is seen by the other, and unlock and prune clear what they should.
+fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let (a, b) = (Arc::new(store(&db)), Arc::new(store(&db)));
+    let policy = ThrottlePolicy { login_pair_max_failures: 100, ..ThrottlePolicy::standard() };
+    let keys = policy.login_keys("joe@gmail.com", Some("198.51.100.9"));
+    let barrier = Arc::new(Barrier::new(20));
+    let threads: Vec<_> = (0..20)
+        .map(|n| {
+            let (store, keys, barrier) =
+                (if n % 2 == 0 { a.clone() } else { b.clone() }, keys.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.count_attempt(&keys, t0()).unwrap()
+            })
+        })
+        .collect();
+    let mut seen: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()[0].attempts).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=20).collect::<Vec<u64>>(), "each attempt saw its own count");
+    let counts: Vec<(String, i64)> = db.counters().into_iter().map(|c| (c.id, c.attempts)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("login_email:joe@gmail.com".to_owned(), 20),
+            ("login_ip:198.51.100.9".to_owned(), 20),
+            ("login_pair:198.51.100.9 joe@gmail.com".to_owned(), 20)
+        ]
+    );
+    for _ in 0..30 {
+        a.count_attempt(&keys, t0()).unwrap();
+    }
+    // the 50th failure of the email blocks it for a second, seen by the other instance
+    let state = b.throttle_state(&keys, t0()).unwrap();
+    assert_eq!(state.blocked_until, Some(t0() + TimeDelta::seconds(1)));
+    assert_eq!(state.counted.len(), 3);
+    assert_eq!(b.throttle_state(&keys, t0() + TimeDelta::seconds(1)).unwrap().blocked_until, None);
+
+    // unlock clears the email's counters, not the client's
+    assert_eq!(b.clear_email_counters("joe@gmail.com").unwrap(), 2);
+    assert_eq!(db.counters().into_iter().map(|c| c.id).collect::<Vec<_>>(), ["login_ip:198.51.100.9"]);
+
+    // prune: only counters whose window ended and that block nobody
+    let other = policy.login_keys("ann@gmail.com", Some("203.0.113.1"));
+    a.count_attempt(&other, t0() + TimeDelta::seconds(600)).unwrap();
+    assert_eq!(a.prune_counters(t0() + TimeDelta::seconds(1), t0() + TimeDelta::seconds(900)).unwrap(), 1);
+    assert_eq!(db.counters().len(), 3);
+    assert_eq!(a.clear_counters(&[other[0].id.clone()]).map(|()| db.counters().len()).unwrap(), 2);
+}
+
 on_both_backends!(
+    attempt_counters_are_shared_and_lose_no_count,
     a_rehash_replaces_only_the_hash_it_read,
     token_check_reads_the_session_in_the_same_statement,
     rotation_is_one_compare_and_swap,

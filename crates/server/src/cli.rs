@@ -79,6 +79,11 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Clear an email's failed-login counters (alone and with every client), so it may log in at once
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,8 +156,8 @@ impl Cli {
             Command::Tokens { command: TokensCommand::Prune } => {
                 let pruned = Components::build(settings, Arc::new(SystemClock))?.service().prune()?;
                 report(&format!(
-                    "pruned {} expired revocation(s) and {} ended or expired session(s)",
-                    pruned.revocations, pruned.sessions
+                    "pruned {} expired revocation(s), {} ended or expired session(s) and {} attempt counter(s)",
+                    pruned.revocations, pruned.sessions, pruned.counters
                 ));
                 Ok(())
             }
@@ -189,6 +194,10 @@ fn run_user_command(command: UserCommand, settings: &Settings) -> Result<(), Box
         UserCommand::LogoutEverywhere { email } => {
             let ended = service.logout_everywhere(&email)?;
             report(&format!("ended {ended} session(s) of {}", auth_domain::Email::parse(&email)?));
+        }
+        UserCommand::Unlock { email } => {
+            let cleared = service.unlock(&email)?;
+            report(&format!("cleared {cleared} failed-login counter(s) of {}", auth_domain::Email::parse(&email)?));
         }
     }
     Ok(())

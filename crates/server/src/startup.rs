@@ -3,10 +3,10 @@ use crate::settings::{MetricsSettings, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource};
+use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TrustedProxies};
 use auth_domain::{
     AuthService, Clock, PasswordHasher, PasswordPolicy, Passwords, Readiness, RefreshTokenCodec, SessionPolicy, Stores,
-    SystemClock, TokenCodec, Tokens,
+    SystemClock, ThrottlePolicy, TokenCodec, Tokens,
 };
 use auth_persistence::{DieselStore, PoolSettings, run_migrations};
 use std::net::TcpListener;
@@ -28,6 +28,8 @@ pub enum StartupError {
     Token(#[from] auth_domain::TokenConfigError),
     #[error("{0}")]
     Connections(String),
+    #[error("{}", .0.join("; "))]
+    TrustedProxies(Vec<String>),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
 }
@@ -59,6 +61,7 @@ pub struct Components {
     store: Arc<DieselStore>,
     hashes: web::Data<HashLimiter>,
     body_timeout: web::Data<BodyTimeout>,
+    proxies: web::Data<TrustedProxies>,
     readiness: web::Data<dyn Readiness>,
     metrics: MetricsPlacement,
 }
@@ -86,7 +89,9 @@ impl Components {
             hasher: PasswordHasher::new(settings.password.bcrypt_cost)?,
             policy: PasswordPolicy { min_length: settings.password.min_length },
         };
-        let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock);
+        let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock)
+            .with_throttle_policy(ThrottlePolicy::from(&settings.abuse));
+        let proxies = settings.server.trusted_proxies().map_err(StartupError::TrustedProxies)?;
         let readiness: Arc<dyn Readiness> = store.clone();
         Ok(Self {
             service: web::Data::new(service),
@@ -96,6 +101,7 @@ impl Components {
                 settings.password.max_waiting_hashes,
             )),
             body_timeout: web::Data::new(BodyTimeout(Duration::from_millis(settings.server.body_timeout_ms))),
+            proxies: web::Data::new(proxies),
             readiness: web::Data::from(readiness),
             metrics: MetricsPlacement::of(&settings.metrics),
         })
@@ -110,6 +116,7 @@ impl Components {
         cfg.app_data(self.service.clone())
             .app_data(self.hashes.clone())
             .app_data(self.body_timeout.clone())
+            .app_data(self.proxies.clone())
             .app_data(self.readiness.clone());
         if self.metrics == MetricsPlacement::MainAddress {
             cfg.app_data(self.metrics_source());
@@ -259,6 +266,7 @@ fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_w
                 Ok(Ok(pruned)) => {
                     metrics::counter!("auth_revocations_pruned_total").increment(pruned.revocations);
                     metrics::counter!("auth_sessions_pruned_total").increment(pruned.sessions);
+                    metrics::counter!("auth_attempt_counters_pruned_total").increment(pruned.counters);
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired revocations failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "pruning task failed"),

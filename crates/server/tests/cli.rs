@@ -41,7 +41,7 @@ fn migrate_applies_the_migrations_once() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "applied 5 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003\n"
+        "applied 6 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004\n"
     );
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");
@@ -59,7 +59,10 @@ fn tokens_prune_deletes_only_expired_revocations() {
     );
     let out = run(auth_server("test", db.url()).args(["tokens", "prune"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "pruned 1 expired revocation(s) and 0 ended or expired session(s)\n");
+    assert_eq!(
+        text(&out.stdout),
+        "pruned 1 expired revocation(s), 0 ended or expired session(s) and 0 attempt counter(s)\n"
+    );
     let left: Vec<_> = db.revocations().into_iter().map(|r| r.jti).collect();
     assert_eq!(left, vec!["live".to_owned()]);
 }
@@ -217,6 +220,28 @@ fn user_sessions_lists_them_and_logout_everywhere_ends_them() {
     let out = run(auth_server("test", db.url()).args(["user", "logout-everywhere", "--email", "nobody@gmail.com"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no user has this email"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn user_unlock_clears_the_email_counters_only() {
+    let db = TestDatabase::sqlite();
+    let out = run(auth_server("test", db.url()).args(["migrate"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    db.execute(
+        "INSERT INTO attempt_counters (id, kind, email, window_started_at, attempts, blocked_until) VALUES \
+         ('login_pair:192.0.2.1 joe@gmail.com', 'login_pair', 'joe@gmail.com', '2026-11-29 12:00:00', 9, '2999-01-01 00:00:00'), \
+         ('login_email:joe@gmail.com', 'login_email', 'joe@gmail.com', '2026-11-29 12:00:00', 9, NULL), \
+         ('login_ip:192.0.2.1', 'login_ip', NULL, '2026-11-29 12:00:00', 9, NULL), \
+         ('login_email:ann@gmail.com', 'login_email', 'ann@gmail.com', '2026-11-29 12:00:00', 1, NULL)",
+    );
+    let out = run(auth_server("test", db.url()).args(["user", "unlock", "--email", " Joe@Gmail.com"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "cleared 2 failed-login counter(s) of joe@gmail.com\n");
+    let left: Vec<String> = db.counters().into_iter().map(|c| c.id).collect();
+    assert_eq!(left, ["login_email:ann@gmail.com", "login_ip:192.0.2.1"]);
+    let out = run(auth_server("test", db.url()).args(["user", "unlock", "--email", "not-an-email"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Invalid email address."), "{}", text(&out.stderr));
 }
 
 #[test]

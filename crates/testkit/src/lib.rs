@@ -39,6 +39,23 @@ pub struct StoredUser {
     pub admin: bool,
 }
 
+/// An attempt counter row (`attempt_counters`).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredCounter {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub email: Option<String>,
+    #[diesel(sql_type = Timestamp)]
+    pub window_started_at: NaiveDateTime,
+    #[diesel(sql_type = BigInt)]
+    pub attempts: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub blocked_until: Option<NaiveDateTime>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct StoredRevocation {
     #[diesel(sql_type = Text)]
@@ -156,6 +173,13 @@ impl TestDatabase {
 
     pub fn users(&self) -> Vec<StoredUser> {
         self.load("SELECT id, email, password, registered_on, admin FROM users ORDER BY id")
+    }
+
+    /// Every attempt counter, by id.
+    pub fn counters(&self) -> Vec<StoredCounter> {
+        self.load(
+            "SELECT id, kind, email, window_started_at, attempts, blocked_until FROM attempt_counters ORDER BY id",
+        )
     }
 
     pub fn revocations(&self) -> Vec<StoredRevocation> {

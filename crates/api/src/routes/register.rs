@@ -20,6 +20,7 @@ use auth_domain::AuthService;
         (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
         (status = 413, description = "Body over 64 KiB", body = crate::wire::MessageBody),
         (status = 415, description = "Not application/json", body = crate::wire::MessageBody),
+        (status = 429, description = "`Too many attempts. Please try again later.`: past `abuse.register_per_ip_per_hour`; `Retry-After` says when to try again", body = crate::wire::MessageBody),
         (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]

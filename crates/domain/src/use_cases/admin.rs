@@ -40,6 +40,15 @@ impl AuthService {
     }
 
     /// Deletes the user; their revocations and sessions go with them.
+    /// Clears the failed-login counters of this email (alone and with every client), known or not; returns
+    /// how many there were.
+    pub fn unlock(&self, email: &str) -> Result<u64, AdminError> {
+        let email = Email::parse(email)?;
+        let cleared = self.throttles.clear_email_counters(email.as_str())?;
+        tracing::info!(cleared, "failed-login counters of an email cleared");
+        Ok(cleared)
+    }
+
     pub fn delete_user(&self, email: &str) -> Result<(), AdminError> {
         let email = Email::parse(email)?;
         if !self.users.delete_user(&email)? {

@@ -1,5 +1,6 @@
 use crate::service::AuthService;
 use crate::store::StoreError;
+use crate::throttle::ThrottlePolicy;
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// What one pruning deleted.
@@ -7,12 +8,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub struct Pruned {
     pub revocations: u64,
     pub sessions: u64,
+    pub counters: u64,
 }
 
 impl AuthService {
     /// Deletes what can no longer matter: revocations of tokens that have expired (they would be
     /// refused as expired anyway), and sessions that ended, went idle or ran out longer ago than an
-    /// access token lives (every token of theirs has expired). Rows inside the leeway are kept.
+    /// access token lives (every token of theirs has expired), and attempt counters whose window ended and
+    /// that block nobody. Rows inside the leeway are kept.
     pub fn prune(&self) -> Result<Pruned, StoreError> {
         let now = self.clock.now();
         // Bounded settings (`TokenCodec`, `SessionPolicy`) keep these in range; were they not, nothing
@@ -26,7 +29,9 @@ impl AuthService {
             ago(policy.refresh_ttl + token_life),
             ago(policy.max_lifetime + token_life),
         )?;
-        tracing::info!(revocations, sessions, "expired revocations and sessions pruned");
-        Ok(Pruned { revocations, sessions })
+        let longest_window = self.throttle_policy.window.max(ThrottlePolicy::REGISTER_WINDOW);
+        let counters = self.throttles.prune_counters(ago(longest_window), now)?;
+        tracing::info!(revocations, sessions, counters, "expired revocations, sessions and attempt counters pruned");
+        Ok(Pruned { revocations, sessions, counters })
     }
 }

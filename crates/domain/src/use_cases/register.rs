@@ -6,6 +6,7 @@ use crate::service::AuthService;
 use crate::session::ClientInfo;
 use crate::store::NewSession;
 use crate::store::{InsertUserError, NewUser, StoreError};
+use crate::throttle::{ThrottleKey, Throttled};
 use crate::token::TokenError;
 use crate::user::User;
 use secrecy::SecretString;
@@ -18,6 +19,9 @@ pub enum RegisterError {
     InvalidPassword(#[from] PasswordError),
     #[error("a user with this email already exists")]
     AlreadyExists,
+    /// Too many registrations from this client within the hour.
+    #[error("too many registrations")]
+    Throttled(Throttled),
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("could not issue a token: {0}")]
@@ -42,8 +46,9 @@ impl AuthService {
         password: SecretString,
         client: ClientInfo,
     ) -> Result<Registered, RegisterError> {
+        let key: Vec<_> = self.throttle_policy.register_key(client.ip.as_deref()).into_iter().collect();
         let session = self.new_session(client);
-        let user = self.insert_user(email, password, false, Some(&session))?;
+        let user = self.insert_user(email, password, false, Some(&session), &key)?;
         let issued = self.issue_session(user.id, session.id, 0).map_err(RegisterError::Token)?;
         tracing::info!(user.id = %user.id, session.id = %session.id, "user registered");
         Ok(Registered { user, session: issued })
@@ -51,7 +56,7 @@ impl AuthService {
 
     /// Creates a user without logging them in (the admin command line's `user create`).
     pub fn create_user(&self, email: &str, password: SecretString, admin: bool) -> Result<User, RegisterError> {
-        self.insert_user(email, password, admin, None)
+        self.insert_user(email, password, admin, None, &[])
     }
 
     fn insert_user(
@@ -60,9 +65,23 @@ impl AuthService {
         password: SecretString,
         admin: bool,
         session: Option<&NewSession>,
+        throttle: &[ThrottleKey],
     ) -> Result<User, RegisterError> {
         let email = Email::parse(email)?;
         let password = Password::new(password, &self.policy)?;
+        // Valid requests only are counted, before the hash, so a refused one costs no hashing. Counting
+        // is the check: each attempt sees its own count, so concurrent ones cannot overshoot the limit.
+        if !throttle.is_empty() {
+            let now = self.now();
+            let counted = self.throttles.count_attempt(throttle, now)?;
+            for (key, counted) in throttle.iter().zip(&counted) {
+                if counted.attempts > u64::from(key.limit.max) {
+                    tracing::info!("registration throttled");
+                    let until = counted.window_started_at + key.limit.window;
+                    return Err(RegisterError::Throttled(Throttled::until(until, now)));
+                }
+            }
+        }
         let password_hash = self.hasher.hash(&password)?;
         let new_user = NewUser { email, password_hash, registered_on: self.now(), admin };
         self.users.insert_user(&new_user, session).map_err(|e| match e {

@@ -142,6 +142,27 @@ fn logout_for_a_deleted_user_is_invalid() {
 }
 
 #[test]
+fn unlock_clears_the_email_counters_and_login_works_at_once() {
+    let f = fixture();
+    f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    for _ in 0..5 {
+        assert!(matches!(
+            f.service.login("joe@gmail.com", &pw("wrong!"), client()),
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    assert!(matches!(
+        f.service.login("joe@gmail.com", &pw("123456"), client()),
+        Err(LoginError::Throttled(Throttled { retry_after_secs: 1 }))
+    ));
+    assert_eq!(f.service.unlock(" Joe@Gmail.com ").unwrap(), 2, "the pair and the email");
+    assert!(f.service.login("joe@gmail.com", &pw("123456"), client()).is_ok());
+    let left: Vec<String> = f.store.counters().into_keys().filter(|id| id.starts_with("login_")).collect();
+    assert_eq!(left.len(), 1, "the client's counter stays: {left:?}");
+    assert!(matches!(f.service.unlock("not an email"), Err(AdminError::InvalidEmail(_))));
+}
+
+#[test]
 fn prune_deletes_only_expired_revocations_and_sessions() {
     let f = fixture();
     f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
@@ -151,10 +172,12 @@ fn prune_deletes_only_expired_revocations_and_sessions() {
     let late = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
     f.service.logout(late.access.token.expose_secret(), LogoutScope::Local).unwrap();
 
-    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0 });
+    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0, counters: 0 });
     f.clock.advance(TimeDelta::minutes(31));
-    // the early token has expired, and so has every token of the session its logout ended
-    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 1, sessions: 1 });
+    // the early token has expired, and so has every token of the session its logout ended; the
+    // registration's counter is past its hour
+    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 1, sessions: 1, counters: 1 });
+    assert!(f.store.counters().is_empty());
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].jti, late.access.jti);

@@ -1,5 +1,6 @@
 mod revocations;
 mod sessions;
+mod throttles;
 mod users;
 
 use crate::connection::SchemeManager;

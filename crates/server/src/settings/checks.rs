@@ -1,8 +1,8 @@
 //! What `Settings::validate` refuses: numbers out of the range their owner can serve, in every
 //! environment; weak, short or shipped secrets in production; a shipped secret on a public address.
 
-use super::{Environment, ServerSettings, Settings, SettingsError, TokenSettings};
-use auth_domain::SessionPolicy;
+use super::{AbuseSettings, Environment, ServerSettings, Settings, SettingsError, TokenSettings};
+use auth_domain::{SessionPolicy, ThrottlePolicy};
 use auth_persistence::{DatabaseUrl, PoolSettings};
 use secrecy::ExposeSecret;
 use std::ops::RangeInclusive;
@@ -187,6 +187,19 @@ impl Settings {
             SessionPolicy::REUSE_GRACE_SECS,
         );
         in_range(problems, "sessions.max_per_user", sessions.max_per_user, SessionPolicy::MAX_PER_USER);
+        let abuse = &self.abuse;
+        in_range(problems, "abuse.window_secs", abuse.window_secs, ThrottlePolicy::WINDOW_SECS);
+        for (name, value) in [
+            ("abuse.login_pair_max_failures", abuse.login_pair_max_failures),
+            ("abuse.login_email_max_failures", abuse.login_email_max_failures),
+            ("abuse.login_ip_max_failures", abuse.login_ip_max_failures),
+            ("abuse.register_per_ip_per_hour", abuse.register_per_ip_per_hour),
+        ] {
+            in_range(problems, name, value, AbuseSettings::MAX_FAILURES);
+        }
+        if let Err(bad) = self.server.trusted_proxies() {
+            problems.extend(bad);
+        }
         if sessions.max_lifetime_secs < sessions.refresh_ttl_secs {
             problems.push(
                 "sessions.max_lifetime_secs must be at least sessions.refresh_ttl_secs (APP__SESSIONS__MAX_LIFETIME_SECS)"

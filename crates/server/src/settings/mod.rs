@@ -54,6 +54,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub password: PasswordSettings,
     pub sessions: SessionSettings,
+    pub abuse: AbuseSettings,
     pub cors: CorsSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
@@ -69,6 +70,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     pub body_timeout_ms: u64,
     pub max_connections_per_worker: usize,
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    pub client_ip_header: String,
 }
 
 impl ServerSettings {
@@ -205,6 +209,43 @@ pub struct SessionSettings {
 impl From<&SessionSettings> for auth_domain::SessionPolicy {
     fn from(s: &SessionSettings) -> Self {
         Self::from_secs(s.refresh_ttl_secs, s.max_lifetime_secs, s.refresh_reuse_grace_secs, s.max_per_user)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbuseSettings {
+    pub window_secs: u64,
+    pub login_pair_max_failures: u32,
+    pub login_email_max_failures: u32,
+    pub login_ip_max_failures: u32,
+    pub register_per_ip_per_hour: u32,
+}
+
+impl AbuseSettings {
+    pub const MAX_FAILURES: RangeInclusive<u32> = 0..=1_000_000;
+}
+
+impl From<&AbuseSettings> for auth_domain::ThrottlePolicy {
+    fn from(s: &AbuseSettings) -> Self {
+        Self {
+            window: chrono::TimeDelta::seconds(i64::try_from(s.window_secs).unwrap_or(i64::MAX).min(i64::MAX / 1000)),
+            login_pair_max_failures: s.login_pair_max_failures,
+            login_email_max_failures: s.login_email_max_failures,
+            login_ip_max_failures: s.login_ip_max_failures,
+            register_per_ip_per_hour: s.register_per_ip_per_hour,
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The proxies whose forwarding header names the client (checked by `validate`).
+    pub fn trusted_proxies(&self) -> Result<auth_api::TrustedProxies, Vec<String>> {
+        let header = auth_api::ForwardedHeader::parse(&self.client_ip_header)
+            .map_err(|e| vec![format!("server.client_ip_header: {e} (APP__SERVER__CLIENT_IP_HEADER)")])?;
+        auth_api::TrustedProxies::parse(&self.trusted_proxies, header).map_err(|bad| {
+            bad.into_iter().map(|e| format!("server.trusted_proxies: {e} (APP__SERVER__TRUSTED_PROXIES)")).collect()
+        })
     }
 }
 

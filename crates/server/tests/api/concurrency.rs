@@ -4,7 +4,9 @@ use futures_util::future::join_all;
 use std::time::{Duration, Instant};
 
 async fn parallel_registrations_of_one_email_make_one_user(backend: Backend) {
-    let app = TestApp::new(backend);
+    // 50 registrations from one client: the per-client limit is off, so the email's race decides
+    let vars = [("APP__ABUSE__REGISTER_PER_IP_PER_HOUR", "0")];
+    let app = TestApp::with_clock(backend, &vars, std::sync::Arc::new(auth_domain::SystemClock));
     let replies = join_all((0..50).map(|_| app.register(EMAIL, PASSWORD))).await;
     let created = replies.iter().filter(|r| r.status == 201).count();
     let existing = replies.iter().filter(|r| r.status == 202).count();
@@ -13,6 +15,16 @@ async fn parallel_registrations_of_one_email_make_one_user(backend: Backend) {
         reply.assert_fail(202, "User already exists. Please Log in.");
     }
     assert_eq!(app.db.users().len(), 1);
+}
+
+async fn parallel_registrations_from_one_client_stop_exactly_at_the_limit(backend: Backend) {
+    let app = TestApp::new(backend);
+    let emails: Vec<String> = (0..30).map(|n| format!("user{n}@example.com")).collect();
+    let replies = join_all(emails.iter().map(|email| app.register(email, PASSWORD))).await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[201; 20].as_slice(), [429; 10].as_slice()].concat());
+    assert_eq!(app.db.users().len(), 20);
 }
 
 async fn parallel_logouts_of_one_token_succeed_once(backend: Backend) {
@@ -60,6 +72,7 @@ async fn no_status_succeeds_once_logout_has_answered(backend: Backend) {
 }
 
 on_both_backends!(async
+    parallel_registrations_from_one_client_stop_exactly_at_the_limit,
     parallel_registrations_of_one_email_make_one_user,
     parallel_logouts_of_one_token_succeed_once,
     no_status_succeeds_once_logout_has_answered,

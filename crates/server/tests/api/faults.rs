@@ -13,7 +13,11 @@ fn app_behind_proxy() -> (TestApp, TcpProxy) {
     let db = TestDatabase::postgres();
     let proxy = TcpProxy::start(db.postgres_address());
     let url = db.url_via_port(proxy.port());
-    let settings = test_settings_with(&[("APP__DATABASE__URL", &url), ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "500")]);
+    let settings = test_settings_with(&[
+        ("APP__DATABASE__URL", &url),
+        ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "500"),
+        ("APP__ABUSE__REGISTER_PER_IP_PER_HOUR", "0"),
+    ]);
     (TestApp::with_settings(db, settings), proxy)
 }
 

@@ -19,3 +19,4 @@ mod openapi_check;
 mod register;
 mod sessions;
 mod status;
+mod throttle;

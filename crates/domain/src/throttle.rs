@@ -1,0 +1,263 @@
+use chrono::{DateTime, TimeDelta, Utc};
+use std::net::IpAddr;
+
+/// What attempts are counted under: failed logins per (email, client), per email and per client, and
+/// registrations per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ThrottleKind {
+    LoginPair,
+    LoginEmail,
+    LoginIp,
+    RegisterIp,
+}
+
+impl ThrottleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginPair => "login_pair",
+            Self::LoginEmail => "login_email",
+            Self::LoginIp => "login_ip",
+            Self::RegisterIp => "register_ip",
+        }
+    }
+}
+
+/// One counter: its kind, what it counts (`id`, unique), the email it concerns (for `user unlock`), and
+/// how it is limited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleKey {
+    pub kind: ThrottleKind,
+    pub id: String,
+    pub email: Option<String>,
+    pub limit: ThrottleLimit,
+}
+
+/// `max` counted attempts within `window` (a fixed window from the first one); past it, the key is
+/// blocked as `block` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleLimit {
+    pub max: u32,
+    pub window: TimeDelta,
+    pub block: Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// One second after the `max`-th attempt, doubling with each further one, at most `max_delay`.
+    Growing { max_delay: TimeDelta },
+    /// Until the window ends.
+    UntilWindowEnds,
+}
+
+impl ThrottleLimit {
+    /// Until when the key is blocked after its `count`-th attempt in the window that started at
+    /// `window_started_at`, if it is.
+    pub fn blocked_until(
+        &self,
+        count: u64,
+        window_started_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let past = count.checked_sub(u64::from(self.max))?;
+        match self.block {
+            Block::UntilWindowEnds => window_started_at.checked_add_signed(self.window),
+            Block::Growing { max_delay } => {
+                let seconds = 1_i64.checked_shl(u32::try_from(past.min(40)).unwrap_or(40)).unwrap_or(i64::MAX);
+                let delay = TimeDelta::try_seconds(seconds).unwrap_or(max_delay).min(max_delay);
+                now.checked_add_signed(delay)
+            }
+        }
+    }
+}
+
+/// An attempt refused without being tried; the client may try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after_secs: u64,
+}
+
+impl Throttled {
+    pub fn until(blocked_until: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        let millis = u64::try_from((blocked_until - now).num_milliseconds()).unwrap_or(0);
+        Self { retry_after_secs: millis.div_ceil(1000).max(1) }
+    }
+}
+
+/// The limits (`abuse.*` settings); 0 turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    pub window: TimeDelta,
+    pub login_pair_max_failures: u32,
+    pub login_email_max_failures: u32,
+    pub login_ip_max_failures: u32,
+    pub register_per_ip_per_hour: u32,
+}
+
+impl ThrottlePolicy {
+    pub const WINDOW_SECS: std::ops::RangeInclusive<u64> = 60..=24 * 3600;
+    /// An email alone (from any clients) is never blocked for longer than this after an attempt: an
+    /// attacker who knows it must not lock its owner out for long.
+    pub const EMAIL_MAX_DELAY: TimeDelta = TimeDelta::seconds(60);
+    pub const REGISTER_WINDOW: TimeDelta = TimeDelta::hours(1);
+
+    /// The defaults: 15 minutes, 5 per pair, 50 per email, 100 per client, 20 registrations per
+    /// client and hour.
+    pub fn standard() -> Self {
+        Self {
+            window: TimeDelta::seconds(900),
+            login_pair_max_failures: 5,
+            login_email_max_failures: 50,
+            login_ip_max_failures: 100,
+            register_per_ip_per_hour: 20,
+        }
+    }
+
+    pub fn off() -> Self {
+        Self {
+            window: TimeDelta::seconds(900),
+            login_pair_max_failures: 0,
+            login_email_max_failures: 0,
+            login_ip_max_failures: 0,
+            register_per_ip_per_hour: 0,
+        }
+    }
+
+    /// The counters a login attempt is checked against and a failure adds to. `email` is what the client
+    /// sent, normalized if it parses, so unknown and known emails are counted alike.
+    pub fn login_keys(&self, email: &str, ip: Option<&str>) -> Vec<ThrottleKey> {
+        let client = client_subject(ip);
+        let limit = |max, max_delay| ThrottleLimit { max, window: self.window, block: Block::Growing { max_delay } };
+        let mut keys = Vec::with_capacity(3);
+        if self.login_pair_max_failures > 0 {
+            keys.push(ThrottleKey {
+                kind: ThrottleKind::LoginPair,
+                id: format!("login_pair:{client} {email}"),
+                email: Some(email.to_owned()),
+                limit: limit(self.login_pair_max_failures, self.window),
+            });
+        }
+        if self.login_email_max_failures > 0 {
+            keys.push(ThrottleKey {
+                kind: ThrottleKind::LoginEmail,
+                id: format!("login_email:{email}"),
+                email: Some(email.to_owned()),
+                limit: limit(self.login_email_max_failures, Self::EMAIL_MAX_DELAY.min(self.window)),
+            });
+        }
+        if self.login_ip_max_failures > 0 {
+            keys.push(ThrottleKey {
+                kind: ThrottleKind::LoginIp,
+                id: format!("login_ip:{client}"),
+                email: None,
+                limit: limit(self.login_ip_max_failures, self.window),
+            });
+        }
+        keys
+    }
+
+    /// The counter of registrations from this client, if that limit is on. Past it, the client waits for
+    /// the hour's window to end.
+    pub fn register_key(&self, ip: Option<&str>) -> Option<ThrottleKey> {
+        (self.register_per_ip_per_hour > 0).then(|| ThrottleKey {
+            kind: ThrottleKind::RegisterIp,
+            id: format!("register_ip:{}", client_subject(ip)),
+            email: None,
+            limit: ThrottleLimit {
+                max: self.register_per_ip_per_hour,
+                window: Self::REGISTER_WINDOW,
+                block: Block::UntilWindowEnds,
+            },
+        })
+    }
+}
+
+/// How a client is counted: an IPv4 address, or the /64 network of an IPv6 one (one subscriber's
+/// allocation: counting single IPv6 addresses would give an attacker 2^64 counters).
+fn client_subject(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(bits))
+            }
+        },
+        None => "unknown".to_owned(),
+    }
+}
+
+/// A counter just after an attempt was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub attempts: u64,
+    pub window_started_at: DateTime<Utc>,
+    pub blocked_until: Option<DateTime<Utc>>,
+}
+
+/// What the counters say before an attempt: blocked until when (if at all), and which of the keys hold a
+/// count (a success clears its pair's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub blocked_until: Option<DateTime<Utc>>,
+    pub counted: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_delay_starts_at_the_limit_doubles_and_is_capped() {
+        let limit = ThrottleLimit {
+            max: 5,
+            window: TimeDelta::seconds(900),
+            block: Block::Growing { max_delay: TimeDelta::seconds(60) },
+        };
+        let started = now() - TimeDelta::seconds(100);
+        let delays: Vec<Option<i64>> =
+            (3..=13).map(|n| limit.blocked_until(n, started, now()).map(|t| (t - now()).num_seconds())).collect();
+        assert_eq!(
+            delays,
+            [None, None, Some(1), Some(2), Some(4), Some(8), Some(16), Some(32), Some(60), Some(60), Some(60)]
+        );
+        assert_eq!(limit.blocked_until(u64::MAX, started, now()), Some(now() + TimeDelta::seconds(60)));
+    }
+
+    #[test]
+    fn registrations_past_the_limit_wait_for_the_window_to_end() {
+        let key = ThrottlePolicy::standard().register_key(Some("192.0.2.1")).unwrap();
+        let started = now() - TimeDelta::minutes(10);
+        assert_eq!(key.limit.blocked_until(19, started, now()), None);
+        assert_eq!(key.limit.blocked_until(20, started, now()), Some(started + TimeDelta::hours(1)));
+    }
+
+    #[test]
+    fn clients_are_counted_by_address_or_ipv6_network() {
+        assert_eq!(client_subject(Some("203.0.113.7")), "203.0.113.7");
+        assert_eq!(client_subject(Some("2001:db8:1:2:3:4:5:6")), "2001:db8:1:2::/64");
+        assert_eq!(client_subject(Some("2001:db8:1:2:ffff::1")), "2001:db8:1:2::/64");
+        assert_eq!(client_subject(Some("::ffff:203.0.113.7")), "203.0.113.7");
+        assert_eq!(client_subject(None), "unknown");
+    }
+
+    #[test]
+    fn zero_turns_a_limit_off() {
+        let policy = ThrottlePolicy { login_email_max_failures: 0, ..ThrottlePolicy::standard() };
+        let kinds: Vec<_> = policy.login_keys("a@b.co", Some("192.0.2.1")).iter().map(|k| k.kind).collect();
+        assert_eq!(kinds, [ThrottleKind::LoginPair, ThrottleKind::LoginIp]);
+        assert!(ThrottlePolicy::off().login_keys("a@b.co", None).is_empty());
+        assert_eq!(ThrottlePolicy::off().register_key(None), None);
+    }
+
+    #[test]
+    fn retry_after_rounds_up_and_is_at_least_one_second() {
+        assert_eq!(Throttled::until(now() + TimeDelta::milliseconds(1500), now()).retry_after_secs, 2);
+        assert_eq!(Throttled::until(now(), now()).retry_after_secs, 1);
+    }
+}
