@@ -3,8 +3,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, header::ContentType};
 use actix_web::{HttpResponse, ResponseError};
 use auth_domain::{
-    ChangePasswordError, EndSessionError, LoginError, LogoutError, RefreshError, RegisterError, StatusError,
-    StoreError, TokenError,
+    ChangePasswordError, EndSessionError, EventsError, LoginError, LogoutError, RefreshError, RegisterError,
+    StatusError, StoreError, TokenError,
 };
 
 /// Every failure the API reports. Each maps to one status and one `{"status":"fail","message":...}` body;
@@ -39,6 +39,8 @@ pub enum ApiError {
     InvalidScope,
     #[error("Current password is incorrect.")]
     WrongCurrentPassword,
+    #[error("Admin rights required.")]
+    AdminRequired,
     #[error("Not found.")]
     NotFound,
     #[error("Method not allowed.")]
@@ -71,7 +73,7 @@ impl ResponseError for ApiError {
             Self::UserExists => StatusCode::ACCEPTED,
             Self::UserDoesNotExist | Self::NotFound | Self::SessionNotFound => StatusCode::NOT_FOUND,
             Self::InvalidScope => StatusCode::BAD_REQUEST,
-            Self::WrongCurrentPassword => StatusCode::FORBIDDEN,
+            Self::WrongCurrentPassword | Self::AdminRequired => StatusCode::FORBIDDEN,
             Self::RefreshTokenInvalid => StatusCode::UNAUTHORIZED,
             Self::MissingToken { status } => *status,
             Self::MalformedBearer | Self::TokenExpired | Self::TokenInvalid | Self::TokenRevoked => {
@@ -222,4 +224,14 @@ impl From<ChangePasswordError> for ApiError {
 fn internal(e: &dyn std::error::Error) -> ApiError {
     tracing::error!(error = %e, "internal error");
     ApiError::Internal
+}
+
+impl From<EventsError> for ApiError {
+    fn from(e: EventsError) -> Self {
+        match e {
+            EventsError::Auth(e) => e.into(),
+            EventsError::NotAdmin => Self::AdminRequired,
+            EventsError::Store(e) => e.into(),
+        }
+    }
 }

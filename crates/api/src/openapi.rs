@@ -18,13 +18,14 @@ use utoipa::{Modify, OpenApi};
         crate::routes::sessions::sessions,
         crate::routes::session_end::end_session,
         crate::routes::password::change_password,
+        crate::routes::admin_events::events,
         crate::routes::health::live,
         crate::routes::health::ready,
         crate::routes::metrics::metrics,
     ),
     components(schemas(crate::extract::Credentials, crate::extract::RefreshRequest, crate::extract::PasswordChangeRequest)),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
+    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "admin", description = "For administrators"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
 )]
 pub struct ApiDoc;
 

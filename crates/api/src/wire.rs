@@ -81,3 +81,37 @@ pub(crate) struct SessionView {
     /// Whether the presented token belongs to this session
     pub current: bool,
 }
+
+/// Security events, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EventsBody {
+    #[schema(pattern = "^success$")]
+    pub status: &'static str,
+    pub data: EventsData,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EventsData {
+    /// Newest first
+    pub events: Vec<EventView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct EventView {
+    /// RFC 3339, UTC (for an aggregated event, its latest occurrence)
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// register, login_succeeded, login_failed, login_throttled, refresh, refresh_reuse_detected, logout,
+    /// session_ended, password_changed, user_deleted
+    pub kind: String,
+    /// null when unknown (a failed login for an unknown email)
+    pub user_id: Option<i64>,
+    /// the email concerned, or the user's today; null when unknown
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub session_id: Option<String>,
+    /// How many occurrences this row stands for (above 1 only for login_throttled)
+    #[schema(minimum = 1)]
+    pub count: u64,
+}

@@ -5,6 +5,7 @@
 
 mod clock;
 mod email;
+mod event;
 mod issued_session;
 mod password;
 mod password_hasher;
@@ -21,6 +22,7 @@ pub mod testing;
 
 pub use clock::{Clock, SystemClock};
 pub use email::{Email, EmailError};
+pub use event::{Event, EventKind, EventQuery, NewEvent};
 pub use issued_session::IssuedSession;
 pub use password::{MAX_PASSWORD_CHARS, Password, PasswordError, PasswordPolicy};
 pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
@@ -29,15 +31,16 @@ pub use session::{
     ClientInfo, EndReason, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy, StaleRefresh,
 };
 pub use store::{
-    Cause, ErrorChain, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady, Readiness,
-    RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck,
-    UserStore, cause,
+    Cause, ErrorChain, EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady,
+    Readiness, RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore,
+    TokenCheck, UserStore, cause,
 };
 pub use throttle::{
     Block, Counted, ThrottleKey, ThrottleKind, ThrottleLimit, ThrottlePolicy, ThrottleState, Throttled,
 };
 pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
 pub use use_cases::admin::AdminError;
+pub use use_cases::events::EventsError;
 pub use use_cases::login::LoginError;
 pub use use_cases::logout::LogoutError;
 pub use use_cases::password_change::ChangePasswordError;

@@ -1,12 +1,16 @@
 use crate::clock::Clock;
+use crate::event::{EventKind, NewEvent};
 use crate::password::PasswordPolicy;
 use crate::password_hasher::PasswordHasher;
+use crate::session::{ClientInfo, SessionId};
 use crate::session::{RefreshTokenCodec, SessionPolicy};
-use crate::store::{RevocationStore, SessionStore, ThrottleStore, UserStore};
+use crate::store::{EventStore, RevocationStore, SessionStore, ThrottleStore, UserStore};
 use crate::throttle::ThrottlePolicy;
 use crate::token::TokenCodec;
-use chrono::{DateTime, SubsecRound, Utc};
+use crate::user::UserId;
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The stores the use cases need; one database implements them all.
 #[derive(Clone)]
@@ -15,11 +19,20 @@ pub struct Stores {
     pub revocations: Arc<dyn RevocationStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub throttles: Arc<dyn ThrottleStore>,
+    pub events: Arc<dyn EventStore>,
 }
 
 impl Stores {
-    pub fn all<S: UserStore + RevocationStore + SessionStore + ThrottleStore + 'static>(store: Arc<S>) -> Self {
-        Self { users: store.clone(), revocations: store.clone(), sessions: store.clone(), throttles: store }
+    pub fn all<S: UserStore + RevocationStore + SessionStore + ThrottleStore + EventStore + 'static>(
+        store: Arc<S>,
+    ) -> Self {
+        Self {
+            users: store.clone(),
+            revocations: store.clone(),
+            sessions: store.clone(),
+            throttles: store.clone(),
+            events: store,
+        }
     }
 }
 
@@ -43,7 +56,11 @@ pub struct AuthService {
     pub(crate) revocations: Arc<dyn RevocationStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) throttles: Arc<dyn ThrottleStore>,
+    pub(crate) events: Arc<dyn EventStore>,
     pub(crate) throttle_policy: ThrottlePolicy,
+    pub(crate) audit_retention: TimeDelta,
+    /// Hashes replaced at the configured cost since start (for the metrics).
+    pub(crate) rehashes: AtomicU64,
     pub(crate) hasher: PasswordHasher,
     pub(crate) policy: PasswordPolicy,
     pub(crate) tokens: TokenCodec,
@@ -59,7 +76,10 @@ impl AuthService {
             revocations: stores.revocations,
             sessions: stores.sessions,
             throttles: stores.throttles,
+            events: stores.events,
             throttle_policy: ThrottlePolicy::standard(),
+            audit_retention: TimeDelta::days(90),
+            rehashes: AtomicU64::new(0),
             hasher: passwords.hasher,
             policy: passwords.policy,
             tokens: tokens.access,
@@ -75,9 +95,32 @@ impl AuthService {
         self
     }
 
+    /// How many stored hashes logins replaced at the configured cost since this service started.
+    pub fn rehashes(&self) -> u64 {
+        self.rehashes.load(Ordering::Relaxed)
+    }
+
+    /// How long security events are kept (`audit.retention_days`; 90 until then).
+    pub fn with_audit_retention(mut self, retention: TimeDelta) -> Self {
+        self.audit_retention = retention;
+        self
+    }
+
     /// What a new password must satisfy (the API's document states it).
     pub fn password_policy(&self) -> PasswordPolicy {
         self.policy
+    }
+
+    /// An event of `kind` happening now.
+    pub(crate) fn event(
+        &self,
+        kind: EventKind,
+        user_id: Option<UserId>,
+        email: Option<&str>,
+        client: &ClientInfo,
+        session_id: Option<SessionId>,
+    ) -> NewEvent {
+        NewEvent { at: self.now(), kind, user_id, email: email.map(str::to_owned), client: client.clone(), session_id }
     }
 
     /// Whole seconds: both databases and the RFC 3339 output then agree on the value.

@@ -2,6 +2,7 @@
 //! implements it with one statement or one transaction.
 
 use crate::email::Email;
+use crate::event::{Event, EventQuery, NewEvent};
 use crate::password_hasher::PasswordHash;
 use crate::session::{ClientInfo, EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
 use crate::throttle::{Counted, ThrottleKey, ThrottleState};
@@ -136,7 +137,13 @@ pub enum RotateOutcome {
 pub trait UserStore: Send + Sync {
     /// Inserts the user, and with it the session its registration starts (one transaction); a duplicate
     /// email (the database's unique index decides) is `EmailTaken`.
-    fn insert_user(&self, new_user: &NewUser, session: Option<&NewSession>) -> Result<User, InsertUserError>;
+    /// `event` (its user id set by the store) is stored in the same transaction.
+    fn insert_user(
+        &self,
+        new_user: &NewUser,
+        session: Option<&NewSession>,
+        event: &NewEvent,
+    ) -> Result<User, InsertUserError>;
 
     fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
 
@@ -151,8 +158,9 @@ pub trait UserStore: Send + Sync {
     /// Sets the admin flag; `None` when no user has this email.
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError>;
 
-    /// Deletes the user and (by cascade) their revocations and sessions; false when no user has this email.
-    fn delete_user(&self, email: &Email) -> Result<bool, StoreError>;
+    /// Deletes the user and (by cascade) their revocations and sessions, and stores `event` (with the
+    /// user's id) in the same transaction; false when no user has this email.
+    fn delete_user(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError>;
 
     /// Replaces `old` with `new` only if `old` is still the stored hash (a password changed meanwhile
     /// wins); whether it did.
@@ -166,21 +174,31 @@ pub trait UserStore: Send + Sync {
         hash: &PasswordHash,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
+        event: &NewEvent,
     ) -> Result<bool, StoreError>;
 }
 
 pub trait SessionStore: Send + Sync {
     /// Starts a session for the user and ends the least recently active ones beyond `max_per_user`,
     /// in one transaction.
-    fn start_session(&self, user: UserId, session: &NewSession, max_per_user: u32) -> Result<(), StoreError>;
+    fn start_session(
+        &self,
+        user: UserId,
+        session: &NewSession,
+        max_per_user: u32,
+        event: &NewEvent,
+    ) -> Result<(), StoreError>;
 
     /// Presents generation `claim.generation` of a session: one compare-and-swap moves a live session on
-    /// from it; otherwise the grace window or reuse detection decides (see `RotateOutcome`).
+    /// from it; otherwise the grace window or reuse detection decides (see `RotateOutcome`). `event` is
+    /// stored with it, as `refresh` or (when the session ends for reuse) `refresh_reuse_detected`, with
+    /// the session's user; nothing for `Invalid`.
     fn rotate(
         &self,
         claim: RefreshClaim,
         now: DateTime<Utc>,
         policy: &SessionPolicy,
+        event: &NewEvent,
     ) -> Result<RotateOutcome, StoreError>;
 
     /// The user's live sessions, newest first.
@@ -198,6 +216,7 @@ pub trait SessionStore: Send + Sync {
         session: SessionId,
         now: DateTime<Utc>,
         reason: EndReason,
+        event: &NewEvent,
     ) -> Result<bool, StoreError>;
 
     /// Ends every live session of the user but `except`; returns how many.
@@ -207,6 +226,7 @@ pub trait SessionStore: Send + Sync {
         except: Option<SessionId>,
         now: DateTime<Utc>,
         reason: EndReason,
+        event: &NewEvent,
     ) -> Result<u64, StoreError>;
 
     /// Deletes sessions ended before `ended_before`, or inactive since before `inactive_before`, or
@@ -278,6 +298,7 @@ pub trait RevocationStore: Send + Sync {
         revocation: &NewRevocation,
         session: Option<SessionId>,
         scope: LogoutScope,
+        event: &NewEvent,
     ) -> Result<RevokeOutcome, StoreError>;
 
     /// Deletes revocations whose token expired before `now`; returns how many.
@@ -293,7 +314,13 @@ pub trait ThrottleStore: Send + Sync {
     /// Counts one attempt under every key, in one transaction: a key whose window has ended starts a new
     /// one; a key past its limit is blocked as its limit says. Returns each key's count after this one,
     /// in the order of `keys`. Concurrent calls never lose a count, and each sees its own.
-    fn count_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Vec<Counted>, StoreError>;
+    /// `event` (a failed login), when given, is stored in the same transaction.
+    fn count_attempt(
+        &self,
+        keys: &[ThrottleKey],
+        now: DateTime<Utc>,
+        event: Option<&NewEvent>,
+    ) -> Result<Vec<Counted>, StoreError>;
 
     /// Deletes these counters (a successful login clears its pair's).
     fn clear_counters(&self, ids: &[String]) -> Result<(), StoreError>;
@@ -303,4 +330,17 @@ pub trait ThrottleStore: Send + Sync {
 
     /// Deletes counters whose window ended before `window_ended_before` and that block nobody after `now`.
     fn prune_counters(&self, window_ended_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// The security event log.
+pub trait EventStore: Send + Sync {
+    /// Stores an event that records no change of its own (a refused attempt). With `aggregate`, events
+    /// of one key are one row whose count grows (its time is the latest), not a row each.
+    fn record_event(&self, event: &NewEvent, aggregate: Option<&str>) -> Result<(), StoreError>;
+
+    /// Events newest first: of one email (as recorded, or of the user who has it now), since a time.
+    fn events(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError>;
+
+    /// Deletes events older than `before`; how many.
+    fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }

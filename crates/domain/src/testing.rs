@@ -2,11 +2,12 @@
 //! critical section, as the database's one statement or transaction.
 
 use crate::email::Email;
+use crate::event::{Event, EventKind, EventQuery, NewEvent};
 use crate::password_hasher::PasswordHash;
 use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy, StaleRefresh};
 use crate::store::{
-    InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome, RotateOutcome,
-    SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck, UserStore,
+    EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome,
+    RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck, UserStore,
 };
 use crate::throttle::{Counted, ThrottleKey, ThrottleState};
 use crate::token::TokenId;
@@ -27,6 +28,7 @@ struct Inner {
     revoked: HashMap<TokenId, NewRevocation>,
     sessions: Vec<StoredSession>,
     counters: HashMap<String, Counter>,
+    events: Vec<(Event, Option<String>)>,
 }
 
 /// An attempt counter row.
@@ -74,6 +76,11 @@ impl MemoryStore {
         Ok(self.inner.lock().unwrap())
     }
 
+    /// Every event, oldest first.
+    pub fn all_events(&self) -> Vec<Event> {
+        self.inner.lock().unwrap().events.iter().map(|(e, _)| e.clone()).collect()
+    }
+
     /// Every attempt counter, by id.
     pub fn counters(&self) -> HashMap<String, Counter> {
         self.inner.lock().unwrap().counters.clone()
@@ -104,6 +111,23 @@ impl MemoryStore {
 }
 
 impl Inner {
+    /// Stores the event as `kind` for `user_id` (when given, over the event's own).
+    fn record(&mut self, event: &NewEvent, kind: EventKind, user_id: Option<UserId>) {
+        self.events.push((
+            Event {
+                at: event.at,
+                kind: kind.as_str().to_owned(),
+                user_id: user_id.or(event.user_id),
+                email: event.email.clone(),
+                ip: event.client.ip.clone(),
+                user_agent: event.client.user_agent.clone(),
+                session_id: event.session_id.map(|s| s.to_string()),
+                count: 1,
+            },
+            None,
+        ));
+    }
+
     fn remove_user(&mut self, id: UserId) {
         self.users.retain(|c| c.user.id != id);
         self.revoked.retain(|_, r| r.user_id != id);
@@ -145,7 +169,12 @@ impl Inner {
 }
 
 impl UserStore for MemoryStore {
-    fn insert_user(&self, new_user: &NewUser, session: Option<&NewSession>) -> Result<User, InsertUserError> {
+    fn insert_user(
+        &self,
+        new_user: &NewUser,
+        session: Option<&NewSession>,
+        event: &NewEvent,
+    ) -> Result<User, InsertUserError> {
         let mut inner = self.check()?;
         if inner.users.iter().any(|c| c.user.email == new_user.email) {
             return Err(InsertUserError::EmailTaken);
@@ -157,6 +186,7 @@ impl UserStore for MemoryStore {
         if let Some(session) = session {
             inner.insert_session(id, session, u32::MAX);
         }
+        inner.record(event, event.kind, Some(id));
         Ok(user)
     }
 
@@ -194,12 +224,13 @@ impl UserStore for MemoryStore {
         }))
     }
 
-    fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
+    fn delete_user(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError> {
         let mut inner = self.check()?;
         let Some(id) = inner.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id) else {
             return Ok(false);
         };
         inner.remove_user(id);
+        inner.record(event, event.kind, Some(id));
         Ok(true)
     }
 
@@ -220,6 +251,7 @@ impl UserStore for MemoryStore {
         hash: &PasswordHash,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
+        event: &NewEvent,
     ) -> Result<bool, StoreError> {
         let mut inner = self.check()?;
         let Some(user) = inner.users.iter_mut().find(|c| c.user.id == id) else {
@@ -227,17 +259,25 @@ impl UserStore for MemoryStore {
         };
         user.password_hash = hash.clone();
         inner.end_sessions(id, keep, now, EndReason::PasswordChanged);
+        inner.record(event, event.kind, None);
         Ok(true)
     }
 }
 
 impl SessionStore for MemoryStore {
-    fn start_session(&self, user: UserId, session: &NewSession, max_per_user: u32) -> Result<(), StoreError> {
+    fn start_session(
+        &self,
+        user: UserId,
+        session: &NewSession,
+        max_per_user: u32,
+        event: &NewEvent,
+    ) -> Result<(), StoreError> {
         let mut inner = self.check()?;
         if !inner.users.iter().any(|c| c.user.id == user) {
             return Err(StoreError::Query(crate::store::cause("foreign key: no such user")));
         }
         inner.insert_session(user, session, max_per_user);
+        inner.record(event, event.kind, None);
         Ok(())
     }
 
@@ -246,6 +286,7 @@ impl SessionStore for MemoryStore {
         claim: RefreshClaim,
         now: DateTime<Utc>,
         policy: &SessionPolicy,
+        event: &NewEvent,
     ) -> Result<RotateOutcome, StoreError> {
         let mut inner = self.check()?;
         let Some(s) = inner.sessions.iter_mut().find(|s| s.id == claim.session) else {
@@ -255,21 +296,30 @@ impl SessionStore for MemoryStore {
             return Ok(RotateOutcome::Invalid);
         }
         let user_id = s.user_id;
-        if s.generation == claim.generation {
+        let outcome = if s.generation == claim.generation {
             s.generation += 1;
             s.rotated_at = Some(now);
             s.last_active_at = now;
             s.info.last_active_on = now;
-            return Ok(RotateOutcome::Rotated { user_id, generation: s.generation });
-        }
-        Ok(match policy.judge_stale(claim.generation, s.generation, s.rotated_at, now) {
-            StaleRefresh::Grace => RotateOutcome::Grace { user_id, generation: s.generation },
-            StaleRefresh::Reuse => {
-                s.end(now, EndReason::Reuse);
-                RotateOutcome::Reused { user_id }
+            RotateOutcome::Rotated { user_id, generation: s.generation }
+        } else {
+            match policy.judge_stale(claim.generation, s.generation, s.rotated_at, now) {
+                StaleRefresh::Grace => RotateOutcome::Grace { user_id, generation: s.generation },
+                StaleRefresh::Reuse => {
+                    s.end(now, EndReason::Reuse);
+                    RotateOutcome::Reused { user_id }
+                }
+                StaleRefresh::Invalid => RotateOutcome::Invalid,
             }
-            StaleRefresh::Invalid => RotateOutcome::Invalid,
-        })
+        };
+        match outcome {
+            RotateOutcome::Rotated { .. } | RotateOutcome::Grace { .. } => {
+                inner.record(event, EventKind::Refresh, Some(user_id));
+            }
+            RotateOutcome::Reused { .. } => inner.record(event, EventKind::RefreshReuseDetected, Some(user_id)),
+            RotateOutcome::Invalid => {}
+        }
+        Ok(outcome)
     }
 
     fn live_sessions(
@@ -291,11 +341,13 @@ impl SessionStore for MemoryStore {
         session: SessionId,
         now: DateTime<Utc>,
         reason: EndReason,
+        event: &NewEvent,
     ) -> Result<bool, StoreError> {
         let mut inner = self.check()?;
         match inner.sessions.iter_mut().find(|s| s.id == session && s.user_id == user && s.ended_at.is_none()) {
             Some(s) => {
                 s.end(now, reason);
+                inner.record(event, event.kind, None);
                 Ok(true)
             }
             None => Ok(false),
@@ -308,8 +360,12 @@ impl SessionStore for MemoryStore {
         except: Option<SessionId>,
         now: DateTime<Utc>,
         reason: EndReason,
+        event: &NewEvent,
     ) -> Result<u64, StoreError> {
-        Ok(self.check()?.end_sessions(user, except, now, reason))
+        let mut inner = self.check()?;
+        let ended = inner.end_sessions(user, except, now, reason);
+        inner.record(event, event.kind, None);
+        Ok(ended)
     }
 
     fn prune_sessions(
@@ -344,8 +400,16 @@ impl ThrottleStore for MemoryStore {
         Ok(state)
     }
 
-    fn count_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Vec<Counted>, StoreError> {
+    fn count_attempt(
+        &self,
+        keys: &[ThrottleKey],
+        now: DateTime<Utc>,
+        event: Option<&NewEvent>,
+    ) -> Result<Vec<Counted>, StoreError> {
         let mut inner = self.check()?;
+        if let Some(event) = event {
+            inner.record(event, event.kind, None);
+        }
         let mut counted = Vec::with_capacity(keys.len());
         for key in keys {
             let counter = inner.counters.entry(key.id.clone()).or_insert(Counter {
@@ -396,12 +460,72 @@ impl ThrottleStore for MemoryStore {
     }
 }
 
+impl EventStore for MemoryStore {
+    fn record_event(&self, event: &NewEvent, aggregate: Option<&str>) -> Result<(), StoreError> {
+        let mut inner = self.check()?;
+        if let Some(key) = aggregate
+            && let Some((row, _)) = inner.events.iter_mut().find(|(_, k)| k.as_deref() == Some(key))
+        {
+            row.count += 1;
+            row.at = event.at;
+            return Ok(());
+        }
+        inner.record(event, event.kind, None);
+        if let Some(last) = inner.events.last_mut() {
+            last.1 = aggregate.map(str::to_owned);
+        }
+        Ok(())
+    }
+
+    fn events(&self, query: &EventQuery) -> Result<Vec<Event>, StoreError> {
+        let inner = self.check()?;
+        let owner = |e: &Event| {
+            e.user_id.and_then(|id| inner.users.iter().find(|c| c.user.id == id)).map(|c| c.user.email.as_str())
+        };
+        let past_ids: Vec<UserId> = inner
+            .events
+            .iter()
+            .filter(|(e, _)| query.email.is_some() && e.email == query.email)
+            .filter_map(|(e, _)| e.user_id)
+            .collect();
+        let mut events: Vec<Event> = inner
+            .events
+            .iter()
+            .rev()
+            .map(|(e, _)| e)
+            .filter(|e| query.since.is_none_or(|since| e.at >= since))
+            .filter(|e| {
+                query.email.as_deref().is_none_or(|email| {
+                    e.email.as_deref() == Some(email)
+                        || owner(e) == Some(email)
+                        || e.user_id.is_some_and(|id| past_ids.contains(&id))
+                })
+            })
+            .map(|e| Event {
+                email: e.email.clone().or_else(|| owner(e).map(str::to_owned)).or_else(|| query.email.clone()),
+                ..e.clone()
+            })
+            .collect();
+        events.sort_by_key(|e| std::cmp::Reverse(e.at));
+        events.truncate(query.limit as usize);
+        Ok(events)
+    }
+
+    fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let count = inner.events.len();
+        inner.events.retain(|(e, _)| e.at >= before);
+        Ok((count - inner.events.len()) as u64)
+    }
+}
+
 impl RevocationStore for MemoryStore {
     fn logout(
         &self,
         revocation: &NewRevocation,
         session: Option<SessionId>,
         scope: LogoutScope,
+        event: &NewEvent,
     ) -> Result<RevokeOutcome, StoreError> {
         let mut inner = self.check()?;
         if !inner.users.iter().any(|c| c.user.id == revocation.user_id) {
@@ -431,6 +555,7 @@ impl RevocationStore for MemoryStore {
                 inner.end_sessions(user, None, now, EndReason::Logout);
             }
         }
+        inner.record(event, event.kind, None);
         Ok(RevokeOutcome::Revoked)
     }
 

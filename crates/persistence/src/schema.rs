@@ -47,9 +47,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        email -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        count -> BigInt,
+        aggregate_key -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions);
+diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions, auth_events);
 
 diesel::table! {
     readiness_probe (id) {

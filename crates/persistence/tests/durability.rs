@@ -4,7 +4,7 @@
 //! These mount a small tmpfs, so they need root (CI runs as root). Without it they fail and say why:
 //! set AUTH_TEST_NO_MOUNT=1 to leave them out knowingly.
 
-use auth_domain::{Email, NewUser, NotReady, PasswordHash, Readiness, StoreError, UserStore};
+use auth_domain::{Email, EventKind, NewEvent, NewUser, NotReady, PasswordHash, Readiness, StoreError, UserStore};
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use chrono::{TimeZone, Utc};
 use std::path::{Path, PathBuf};
@@ -62,6 +62,18 @@ fn open(path: &Path) -> DieselStore {
     DieselStore::open(&settings).unwrap()
 }
 
+/// An event to store with a change (its contents are the domain's business; stores keep them whole).
+fn ev(kind: EventKind) -> NewEvent {
+    NewEvent {
+        at: Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap(),
+        kind,
+        user_id: None,
+        email: None,
+        client: auth_domain::ClientInfo::default(),
+        session_id: None,
+    }
+}
+
 fn new_user(n: usize) -> NewUser {
     NewUser {
         email: Email::parse(&format!("user{n}@example.com")).unwrap(),
@@ -103,7 +115,7 @@ fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
     let mut reported = Vec::new();
     let mut failures = 0;
     for n in 0..1500 {
-        match store.insert_user(&new_user(n), None) {
+        match store.insert_user(&new_user(n), None, &ev(EventKind::Register)) {
             Ok(user) => reported.push(user.email.as_str().to_owned()),
             Err(auth_domain::InsertUserError::Store(StoreError::Query(_))) => failures += 1,
             Err(other) => panic!("unexpected {other:?}"),
@@ -116,7 +128,7 @@ fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
     // Room again: the same store recovers without a restart.
     let status = Command::new("mount").args(["-o", "remount,size=4m"]).arg(fs.path()).status().unwrap();
     assert!(status.success());
-    let user = store.insert_user(&new_user(99_999), None).unwrap();
+    let user = store.insert_user(&new_user(99_999), None, &ev(EventKind::Register)).unwrap();
     assert!(stored_emails(&path).contains(&user.email.as_str().to_owned()));
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -128,7 +140,7 @@ fn immutable_files_refuse_writes_and_readiness() {
     // Kept open so that the -wal and -shm files stay; its connections keep writing through the handles
     // they opened before the change (and what they write is stored).
     let earlier = open(&path);
-    earlier.insert_user(&new_user(1), None).unwrap();
+    earlier.insert_user(&new_user(1), None, &ev(EventKind::Register)).unwrap();
     let email = Email::parse("user1@example.com").unwrap();
     let files: Vec<PathBuf> =
         ["", "-wal", "-shm"].iter().map(|s| PathBuf::from(format!("{}{s}", path.display()))).collect();
@@ -139,7 +151,10 @@ fn immutable_files_refuse_writes_and_readiness() {
 
     for n in 2..22 {
         assert!(
-            matches!(store.insert_user(&new_user(n), None), Err(auth_domain::InsertUserError::Store(_))),
+            matches!(
+                store.insert_user(&new_user(n), None, &ev(EventKind::Register)),
+                Err(auth_domain::InsertUserError::Store(_))
+            ),
             "insert {n} reported success on an immutable file"
         );
     }

@@ -1,6 +1,6 @@
 use auth_domain::{
-    Email, InsertUserError, LogoutScope, NewRevocation, NewUser, PasswordHash, RevocationStore, RevokeOutcome,
-    SessionStore, StoreError, ThrottlePolicy, ThrottleStore, TokenId, UserId, UserStore,
+    Email, EventKind, InsertUserError, LogoutScope, NewEvent, NewRevocation, NewUser, PasswordHash, RevocationStore,
+    RevokeOutcome, SessionStore, StoreError, ThrottlePolicy, ThrottleStore, TokenId, UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -30,6 +30,18 @@ fn user_with_revocation(store: &DieselStore, id: UserId, jti: &TokenId) -> Optio
         assert_eq!(check.session, auth_domain::SessionState::NotNamed);
         (check.user, check.revoked)
     })
+}
+
+/// An event to store with a change (its contents are the domain's business; stores keep them whole).
+fn ev(kind: EventKind) -> NewEvent {
+    NewEvent {
+        at: Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap(),
+        kind,
+        user_id: None,
+        email: None,
+        client: auth_domain::ClientInfo::default(),
+        session_id: None,
+    }
 }
 
 fn t0() -> DateTime<Utc> {
@@ -63,7 +75,8 @@ fn migrations_apply_once(backend: Backend) {
             "20261130000001".to_owned(),
             "20261130000002".to_owned(),
             "20261130000003".to_owned(),
-            "20261130000004".to_owned()
+            "20261130000004".to_owned(),
+            "20261130000005".to_owned()
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -74,7 +87,7 @@ fn migrations_apply_once(backend: Backend) {
 fn insert_user_stores_the_row(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     assert_eq!(user.email.as_str(), "joe@gmail.com");
     assert!(!user.admin);
     assert_eq!(user.registered_on, t0());
@@ -90,8 +103,11 @@ fn insert_user_stores_the_row(backend: Backend) {
 fn duplicate_email_is_email_taken(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
-    assert_eq!(store.insert_user(&new_user("JOE@gmail.com"), None).unwrap_err(), InsertUserError::EmailTaken);
+    store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    assert_eq!(
+        store.insert_user(&new_user("JOE@gmail.com"), None, &ev(EventKind::Register)).unwrap_err(),
+        InsertUserError::EmailTaken
+    );
     assert_eq!(db.users().len(), 1);
     // the connection that saw the violation is still usable
     assert!(store.find_credentials_by_email(&Email::parse("joe@gmail.com").unwrap()).unwrap().is_some());
@@ -106,7 +122,7 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
             let (store, barrier) = (store.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.insert_user(&new_user("race@gmail.com"), None)
+                store.insert_user(&new_user("race@gmail.com"), None, &ev(EventKind::Register))
             })
         })
         .collect();
@@ -119,7 +135,7 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
 fn finds_credentials_by_email(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let found = store.find_credentials_by_email(&Email::parse("Joe@Gmail.com").unwrap()).unwrap().unwrap();
     assert_eq!(found.user, user);
     assert_eq!(found.password_hash, new_user("joe@gmail.com").password_hash);
@@ -133,9 +149,9 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
     let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
     run_migrations(&settings).unwrap();
     let store = DieselStore::open(&settings).unwrap();
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
-    assert_eq!(store.logout(&rev, None, LogoutScope::Local).unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(), RevokeOutcome::Revoked);
 
     // The pool's one connection counts the statements it runs from now on.
     let queries = Arc::new(AtomicUsize::new(0));
@@ -159,10 +175,13 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
 fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
-    assert_eq!(store.logout(&rev, None, LogoutScope::Local).unwrap(), RevokeOutcome::Revoked);
-    assert_eq!(store.logout(&rev, None, LogoutScope::Local).unwrap(), RevokeOutcome::AlreadyRevoked);
+    assert_eq!(store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(), RevokeOutcome::Revoked);
+    assert_eq!(
+        store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(),
+        RevokeOutcome::AlreadyRevoked
+    );
     let rows = db.revocations();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].jti, rev.jti.as_str());
@@ -175,7 +194,7 @@ fn revoke_for_a_missing_user_is_unknown_user(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
     assert_eq!(
-        store.logout(&revocation(UserId(999), t0()), None, LogoutScope::Local).unwrap(),
+        store.logout(&revocation(UserId(999), t0()), None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(),
         RevokeOutcome::UnknownUser
     );
     assert!(db.revocations().is_empty());
@@ -184,7 +203,7 @@ fn revoke_for_a_missing_user_is_unknown_user(backend: Backend) {
 fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     let barrier = Arc::new(Barrier::new(10));
     let handles: Vec<_> = (0..10)
@@ -192,7 +211,7 @@ fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
             let (store, barrier, rev) = (store.clone(), barrier.clone(), rev.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.logout(&rev, None, LogoutScope::Local).unwrap()
+                store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap()
             })
         })
         .collect();
@@ -205,11 +224,11 @@ fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
 fn prune_deletes_only_expired_rows(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let expired = revocation(user.id, t0() - TimeDelta::seconds(1));
     let live = revocation(user.id, t0() + TimeDelta::seconds(1));
-    store.logout(&expired, None, LogoutScope::Local).unwrap();
-    store.logout(&live, None, LogoutScope::Local).unwrap();
+    store.logout(&expired, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
+    store.logout(&live, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
     assert_eq!(store.prune_expired(t0()).unwrap(), 1);
     let rows = db.revocations();
     assert_eq!(rows.len(), 1);
@@ -220,8 +239,10 @@ fn prune_deletes_only_expired_rows(backend: Backend) {
 fn deleting_a_user_deletes_their_revocations(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
-    store.logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    store
+        .logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local, &ev(EventKind::Logout))
+        .unwrap();
     db.execute(&format!("DELETE FROM users WHERE id = {}", user.id.0));
     assert!(db.revocations().is_empty());
 }
@@ -229,16 +250,18 @@ fn deleting_a_user_deletes_their_revocations(backend: Backend) {
 fn set_admin_and_delete_user(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let admin = NewUser { admin: true, ..new_user("root@gmail.com") };
-    assert!(store.insert_user(&admin, None).unwrap().admin);
+    assert!(store.insert_user(&admin, None, &ev(EventKind::Register)).unwrap().admin);
     let email = Email::parse("joe@gmail.com").unwrap();
     assert!(store.set_admin(&email, true).unwrap().unwrap().admin);
     assert_eq!(db.users().iter().map(|u| u.admin).collect::<Vec<_>>(), vec![true, true]);
     assert_eq!(store.set_admin(&Email::parse("ann@gmail.com").unwrap(), true).unwrap(), None);
-    store.logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local).unwrap();
-    assert!(store.delete_user(&email).unwrap());
-    assert!(!store.delete_user(&email).unwrap());
+    store
+        .logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local, &ev(EventKind::Logout))
+        .unwrap();
+    assert!(store.delete_user(&email, &ev(EventKind::UserDeleted)).unwrap());
+    assert!(!store.delete_user(&email, &ev(EventKind::UserDeleted)).unwrap());
     assert_eq!(db.users().len(), 1);
     assert!(db.revocations().is_empty());
 }
@@ -252,7 +275,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(6)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(7)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -274,10 +297,14 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     run_migrations(&settings).unwrap();
     let store = DieselStore::open(&settings).unwrap();
     let live = new_session(t0());
-    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&live)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register)).unwrap();
     let ended = new_session(t0());
-    store.start_session(user.id, &ended, 50).unwrap();
-    assert!(store.end_session(user.id, ended.id, t0(), auth_domain::EndReason::Logout).unwrap());
+    store.start_session(user.id, &ended, 50, &ev(EventKind::LoginSucceeded)).unwrap();
+    assert!(
+        store
+            .end_session(user.id, ended.id, t0(), auth_domain::EndReason::Logout, &ev(EventKind::SessionEnded))
+            .unwrap()
+    );
     let queries = Arc::new(AtomicUsize::new(0));
     {
         let counter = queries.clone();
@@ -296,7 +323,7 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     assert_eq!(state(None), SessionState::NotNamed);
     assert_eq!(queries.load(Ordering::SeqCst), 4);
     // another user's session is missing for this one
-    let ann = store.insert_user(&new_user("ann@gmail.com"), None).unwrap();
+    let ann = store.insert_user(&new_user("ann@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     assert_eq!(store.check_token(ann.id, &jti, Some(live.id)).unwrap().unwrap().session, SessionState::Missing);
 }
 
@@ -305,7 +332,7 @@ fn rotation_is_one_compare_and_swap(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
     let session = new_session(t0());
-    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session), &ev(EventKind::Register)).unwrap();
     let policy = SessionPolicy::default();
     let barrier = Arc::new(Barrier::new(20));
     let handles: Vec<_> = (0..20)
@@ -313,7 +340,9 @@ fn rotation_is_one_compare_and_swap(backend: Backend) {
             let (store, barrier) = (store.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.rotate(RefreshClaim { session: session.id, generation: 0 }, t0(), &policy).unwrap()
+                store
+                    .rotate(RefreshClaim { session: session.id, generation: 0 }, t0(), &policy, &ev(EventKind::Refresh))
+                    .unwrap()
             })
         })
         .collect();
@@ -329,11 +358,15 @@ fn rotation_is_one_compare_and_swap(backend: Backend) {
     // after the grace: reuse, and the session is ended for every later presentation
     let later = t0() + TimeDelta::seconds(11);
     assert_eq!(
-        store.rotate(RefreshClaim { session: session.id, generation: 0 }, later, &policy).unwrap(),
+        store
+            .rotate(RefreshClaim { session: session.id, generation: 0 }, later, &policy, &ev(EventKind::Refresh))
+            .unwrap(),
         RotateOutcome::Reused { user_id: user.id }
     );
     assert_eq!(
-        store.rotate(RefreshClaim { session: session.id, generation: 1 }, later, &policy).unwrap(),
+        store
+            .rotate(RefreshClaim { session: session.id, generation: 1 }, later, &policy, &ev(EventKind::Refresh))
+            .unwrap(),
         RotateOutcome::Invalid
     );
     assert_eq!(db.sessions()[0].end_reason.as_deref(), Some("reuse"));
@@ -342,10 +375,10 @@ fn rotation_is_one_compare_and_swap(backend: Backend) {
 fn sessions_beyond_the_bound_and_past_their_time_go(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let sessions: Vec<_> = (0..3).map(|i| new_session(t0() + TimeDelta::seconds(i))).collect();
     for s in &sessions {
-        store.start_session(user.id, s, 2).unwrap();
+        store.start_session(user.id, s, 2, &ev(EventKind::LoginSucceeded)).unwrap();
     }
     let rows = db.sessions();
     assert_eq!(rows.iter().map(|r| r.live()).collect::<Vec<_>>(), [false, true, true]);
@@ -360,7 +393,7 @@ fn sessions_beyond_the_bound_and_past_their_time_go(backend: Backend) {
 fn a_rehash_replaces_only_the_hash_it_read(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let old = new_user("joe@gmail.com").password_hash;
     let rehashed = PasswordHash::from_stored(format!("$2b$12${}", "r".repeat(53)));
     let changed = PasswordHash::from_stored(format!("$2b$12${}", "c".repeat(53)));
@@ -385,7 +418,7 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
                 (if n % 2 == 0 { a.clone() } else { b.clone() }, keys.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.count_attempt(&keys, t0()).unwrap()
+                store.count_attempt(&keys, t0(), None).unwrap()
             })
         })
         .collect();
@@ -402,7 +435,7 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
         ]
     );
     for _ in 0..30 {
-        a.count_attempt(&keys, t0()).unwrap();
+        a.count_attempt(&keys, t0(), None).unwrap();
     }
     // the 50th failure of the email blocks it for a second, seen by the other instance
     let state = b.throttle_state(&keys, t0()).unwrap();
@@ -416,7 +449,7 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
 
     // prune: only counters whose window ended and that block nobody
     let other = policy.login_keys("ann@gmail.com", Some("203.0.113.1"));
-    a.count_attempt(&other, t0() + TimeDelta::seconds(600)).unwrap();
+    a.count_attempt(&other, t0() + TimeDelta::seconds(600), None).unwrap();
     assert_eq!(a.prune_counters(t0() + TimeDelta::seconds(1), t0() + TimeDelta::seconds(900)).unwrap(), 1);
     assert_eq!(db.counters().len(), 3);
     assert_eq!(a.clear_counters(&[other[0].id.clone()]).map(|()| db.counters().len()).unwrap(), 2);

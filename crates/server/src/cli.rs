@@ -40,6 +40,18 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Print security events as JSON lines, newest first
+    Events {
+        /// Only events of this email (as recorded, or of the user who has it now)
+        #[arg(long)]
+        email: Option<String>,
+        /// Only events at or after this time (RFC 3339, e.g. 2026-11-29T12:00:00Z)
+        #[arg(long, value_parser = parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// At most this many (1 to 1000)
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+    },
     /// Inspect the settings
     Config {
         #[command(subcommand)]
@@ -153,16 +165,46 @@ impl Cli {
                 report("ready");
                 Ok(())
             }
+            Command::Events { email, since, limit } => {
+                let email = email.map(|e| auth_domain::Email::parse(&e).map(|e| e.as_str().to_owned())).transpose()?;
+                let query = auth_domain::EventQuery { email, since, limit };
+                let events = Components::build(settings, Arc::new(SystemClock))?.service().events(&query)?;
+                for event in events {
+                    report(&event_line(&event));
+                }
+                Ok(())
+            }
             Command::Tokens { command: TokensCommand::Prune } => {
                 let pruned = Components::build(settings, Arc::new(SystemClock))?.service().prune()?;
                 report(&format!(
-                    "pruned {} expired revocation(s), {} ended or expired session(s) and {} attempt counter(s)",
-                    pruned.revocations, pruned.sessions, pruned.counters
+                    "pruned {} expired revocation(s), {} ended or expired session(s), {} attempt counter(s) and {} event(s)",
+                    pruned.revocations, pruned.sessions, pruned.counters, pruned.events
                 ));
                 Ok(())
             }
         }
     }
+}
+
+fn parse_time(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time ({e})"))
+}
+
+/// One event as a JSON object on one line, with the fields and names of `GET /admin/events`.
+fn event_line(event: &auth_domain::Event) -> String {
+    serde_json::json!({
+        "at": event.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "kind": event.kind,
+        "user_id": event.user_id.map(|id| id.0),
+        "email": event.email,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "session_id": event.session_id,
+        "count": event.count,
+    })
+    .to_string()
 }
 
 fn run_user_command(command: UserCommand, settings: &Settings) -> Result<(), Box<dyn std::error::Error>> {

@@ -90,7 +90,8 @@ impl Components {
             policy: PasswordPolicy { min_length: settings.password.min_length },
         };
         let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock)
-            .with_throttle_policy(ThrottlePolicy::from(&settings.abuse));
+            .with_throttle_policy(ThrottlePolicy::from(&settings.abuse))
+            .with_audit_retention(settings.audit.retention());
         let proxies = settings.server.trusted_proxies().map_err(StartupError::TrustedProxies)?;
         let readiness: Arc<dyn Readiness> = store.clone();
         Ok(Self {
@@ -125,7 +126,8 @@ impl Components {
     }
 
     fn metrics_source(&self) -> web::Data<dyn MetricsSource> {
-        let source: Arc<dyn MetricsSource> = Arc::new(MetricsEndpoint::new(self.store.pool().clone()));
+        let source: Arc<dyn MetricsSource> =
+            Arc::new(MetricsEndpoint::new(self.store.pool().clone(), self.service.clone().into_inner()));
         web::Data::from(source)
     }
 }
@@ -267,6 +269,7 @@ fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_w
                     metrics::counter!("auth_revocations_pruned_total").increment(pruned.revocations);
                     metrics::counter!("auth_sessions_pruned_total").increment(pruned.sessions);
                     metrics::counter!("auth_attempt_counters_pruned_total").increment(pruned.counters);
+                    metrics::counter!("auth_events_pruned_total").increment(pruned.events);
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired revocations failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "pruning task failed"),

@@ -41,7 +41,7 @@ fn migrate_applies_the_migrations_once() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "applied 6 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004\n"
+        "applied 7 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005\n"
     );
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");
@@ -61,7 +61,7 @@ fn tokens_prune_deletes_only_expired_revocations() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "pruned 1 expired revocation(s), 0 ended or expired session(s) and 0 attempt counter(s)\n"
+        "pruned 1 expired revocation(s), 0 ended or expired session(s), 0 attempt counter(s) and 0 event(s)\n"
     );
     let left: Vec<_> = db.revocations().into_iter().map(|r| r.jti).collect();
     assert_eq!(left, vec!["live".to_owned()]);
@@ -242,6 +242,42 @@ fn user_unlock_clears_the_email_counters_only() {
     let out = run(auth_server("test", db.url()).args(["user", "unlock", "--email", "not-an-email"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("Invalid email address."), "{}", text(&out.stderr));
+}
+
+#[test]
+fn events_prints_json_lines_newest_first() {
+    let db = TestDatabase::sqlite();
+    for email in ["joe@gmail.com", "ann@gmail.com"] {
+        let out = with_stdin(auth_server("test", db.url()).args(["user", "create", "--email", email]), "pw123456\n");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = run(auth_server("test", db.url()).args(["user", "delete", "--email", "joe@gmail.com"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(auth_server("test", db.url()).args(["events", "--email", "Joe@Gmail.com"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let summary: Vec<(String, serde_json::Value, serde_json::Value)> = lines
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["user_id"].clone(), e["email"].clone()))
+        .collect();
+    let joe = serde_json::json!("joe@gmail.com");
+    assert_eq!(
+        summary,
+        [
+            ("user_deleted".to_owned(), serde_json::json!(1), joe.clone()),
+            ("register".to_owned(), serde_json::json!(1), joe)
+        ]
+    );
+    assert_eq!(lines[1]["ip"], serde_json::Value::Null);
+    assert_eq!(lines[1]["count"], 1);
+    let out = run(auth_server("test", db.url()).args(["events", "--limit", "1"]));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+    let out = run(auth_server("test", db.url()).args(["events", "--since", "2999-01-01T00:00:00Z"]));
+    assert!(out.status.success() && out.stdout.is_empty(), "{}", text(&out.stderr));
+    let out = run(auth_server("test", db.url()).args(["events", "--since", "yesterday"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not an RFC 3339 time"), "{}", text(&out.stderr));
 }
 
 #[test]

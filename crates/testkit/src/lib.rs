@@ -175,6 +175,21 @@ impl TestDatabase {
         self.load("SELECT id, email, password, registered_on, admin FROM users ORDER BY id")
     }
 
+    /// `(kind, count)` of every security event, in the order they were stored.
+    pub fn event_kinds(&self) -> Vec<(String, i64)> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            kind: String,
+            #[diesel(sql_type = BigInt)]
+            count: i64,
+        }
+        self.load::<Row>("SELECT kind, count FROM auth_events ORDER BY id")
+            .into_iter()
+            .map(|r| (r.kind, r.count))
+            .collect()
+    }
+
     /// Every attempt counter, by id.
     pub fn counters(&self) -> Vec<StoredCounter> {
         self.load(

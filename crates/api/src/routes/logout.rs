@@ -1,6 +1,6 @@
 use crate::blocking::run_blocking;
 use crate::error::ApiError;
-use crate::extract::BearerToken;
+use crate::extract::{BearerToken, ClientDetails};
 use crate::observe::{outcome, record_user};
 use crate::wire::MessageBody;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -43,10 +43,11 @@ pub async fn logout(
     service: web::Data<AuthService>,
     request: HttpRequest,
     token: BearerToken<403>,
+    client: ClientDetails,
 ) -> Result<HttpResponse, ApiError> {
     let scope = scope(&request)?;
     let service = service.into_inner();
-    let result = run_blocking(move || service.logout(&token.into_inner(), scope)).await;
+    let result = run_blocking(move || service.logout(&token.into_inner(), scope, client.0)).await;
     metrics::counter!("auth_logouts_total", "outcome" => outcome(&result, "logged_out")).increment(1);
     record_user(result?);
     metrics::counter!("auth_sessions_ended_total", "reason" => "logout").increment(1);

@@ -1,3 +1,4 @@
+pub(crate) mod admin_events;
 mod docs;
 mod fallback;
 pub(crate) mod health;
@@ -16,7 +17,7 @@ use actix_web::{Route, web};
 
 /// Every API route: path, method, handler. `configure` registers them and `routes` lists them, so the
 /// OpenAPI test can check that each one is documented.
-fn endpoints() -> [(&'static str, Method, Route); 11] {
+fn endpoints() -> [(&'static str, Method, Route); 12] {
     [
         ("/auth/register", Method::POST, web::post().to(register::register)),
         ("/auth/login", Method::POST, web::post().to(login::login)),
@@ -26,6 +27,7 @@ fn endpoints() -> [(&'static str, Method, Route); 11] {
         ("/auth/sessions", Method::GET, web::get().to(sessions::sessions)),
         ("/auth/sessions/{id}", Method::DELETE, web::delete().to(session_end::end_session)),
         ("/auth/password", Method::POST, web::post().to(password::change_password)),
+        ("/admin/events", Method::GET, web::get().to(admin_events::events)),
         ("/health/live", Method::GET, web::get().to(health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
         ("/metrics", Method::GET, web::get().to(metrics::metrics)),

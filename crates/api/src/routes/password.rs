@@ -1,6 +1,6 @@
 use crate::client::ClientConnection;
 use crate::error::ApiError;
-use crate::extract::{BearerToken, PasswordChangeRequest};
+use crate::extract::{BearerToken, ClientDetails, PasswordChangeRequest};
 use crate::hash_limiter::HashLimiter;
 use crate::observe::{outcome, record_user};
 use crate::wire::MessageBody;
@@ -30,12 +30,13 @@ pub async fn change_password(
     hashes: web::Data<HashLimiter>,
     connection: ClientConnection,
     token: BearerToken<401>,
+    client: ClientDetails,
     body: PasswordChangeRequest,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
     let result = hashes
         .run(connection, move || {
-            service.change_password(&token.into_inner(), &body.current_password, body.new_password)
+            service.change_password(&token.into_inner(), &body.current_password, body.new_password, client.0)
         })
         .await;
     metrics::counter!("auth_password_changes_total", "outcome" => outcome(&result, "changed")).increment(1);

@@ -1,6 +1,6 @@
 use crate::blocking::run_blocking;
 use crate::error::ApiError;
-use crate::extract::RefreshRequest;
+use crate::extract::{ClientDetails, RefreshRequest};
 use crate::observe::{outcome, record_user};
 use crate::wire::TokenBody;
 use actix_web::{HttpResponse, web};
@@ -24,9 +24,13 @@ use secrecy::ExposeSecret;
         (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
-pub async fn refresh(service: web::Data<AuthService>, body: RefreshRequest) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    service: web::Data<AuthService>,
+    client: ClientDetails,
+    body: RefreshRequest,
+) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let result = run_blocking(move || match service.refresh(body.refresh_token.expose_secret()) {
+    let result = run_blocking(move || match service.refresh(body.refresh_token.expose_secret(), client.0) {
         Err(RefreshError::Reused) => {
             metrics::counter!("auth_refresh_reuse_detected_total").increment(1);
             metrics::counter!("auth_sessions_ended_total", "reason" => "reuse").increment(1);

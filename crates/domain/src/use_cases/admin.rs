@@ -1,6 +1,7 @@
 use crate::email::{Email, EmailError};
+use crate::event::EventKind;
 use crate::service::AuthService;
-use crate::session::{EndReason, SessionInfo};
+use crate::session::{ClientInfo, EndReason, SessionInfo};
 use crate::store::StoreError;
 use crate::user::User;
 
@@ -34,7 +35,9 @@ impl AuthService {
     pub fn logout_everywhere(&self, email: &str) -> Result<u64, AdminError> {
         let email = Email::parse(email)?;
         let user = self.users.find_credentials_by_email(&email)?.ok_or(AdminError::UnknownUser)?.user;
-        let ended = self.sessions.end_sessions(user.id, None, self.now(), EndReason::Revoked)?;
+        let event =
+            self.event(EventKind::SessionEnded, Some(user.id), Some(email.as_str()), &ClientInfo::default(), None);
+        let ended = self.sessions.end_sessions(user.id, None, self.now(), EndReason::Revoked, &event)?;
         tracing::info!(user.id = %user.id, ended, "every session ended");
         Ok(ended)
     }
@@ -51,7 +54,8 @@ impl AuthService {
 
     pub fn delete_user(&self, email: &str) -> Result<(), AdminError> {
         let email = Email::parse(email)?;
-        if !self.users.delete_user(&email)? {
+        let event = self.event(EventKind::UserDeleted, None, Some(email.as_str()), &ClientInfo::default(), None);
+        if !self.users.delete_user(&email, &event)? {
             return Err(AdminError::UnknownUser);
         }
         tracing::info!("user deleted");

@@ -1,4 +1,5 @@
 use crate::email::Email;
+use crate::event::{EventKind, NewEvent};
 use crate::issued_session::IssuedSession;
 use crate::password_hasher::HashError;
 use crate::service::AuthService;
@@ -37,9 +38,16 @@ impl AuthService {
         };
         let keys = self.throttle_policy.login_keys(&counted_as, client.ip.as_deref());
         let now = self.now();
+        let email_known = parsed.as_ref().map(Email::as_str);
         let state = self.throttles.throttle_state(&keys, now)?;
         if let Some(until) = state.blocked_until {
             tracing::info!("login throttled");
+            // One row per client, email and window, however many attempts a flood makes.
+            let window = now.timestamp().div_euclid(self.throttle_policy.window.num_seconds().max(1));
+            let aggregate =
+                format!("login_throttled:{} {}:{window}", client.ip.as_deref().unwrap_or("unknown"), counted_as);
+            let event = self.event(EventKind::LoginThrottled, None, email_known, &client, None);
+            self.events.record_event(&event, Some(&aggregate))?;
             return Err(LoginError::Throttled(Throttled::until(until, now)));
         }
         let credentials = match &parsed {
@@ -48,7 +56,9 @@ impl AuthService {
         };
         let stored_hash = credentials.as_ref().map(|c| &c.password_hash);
         if !self.hasher.verify(password, stored_hash) {
-            self.throttles.count_attempt(&keys, self.now())?;
+            let user_id = credentials.as_ref().map(|c| c.user.id);
+            let event = self.event(EventKind::LoginFailed, user_id, email_known, &client, None);
+            self.throttles.count_attempt(&keys, self.now(), Some(&event))?;
             tracing::info!("login refused");
             return Err(LoginError::InvalidCredentials);
         }
@@ -64,11 +74,16 @@ impl AuthService {
         if self.hasher.needs_rehash(&credentials.password_hash) {
             let new = self.hasher.rehash(password)?;
             let rehashed = self.users.replace_password_hash(credentials.user.id, &credentials.password_hash, &new)?;
+            if rehashed {
+                self.rehashes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             tracing::info!(user.id = %credentials.user.id, rehashed, "password hash rehashed at the configured cost");
         }
         let user = credentials.user;
+        let event = self.event(EventKind::LoginSucceeded, Some(user.id), email_known, &client, None);
         let session = self.new_session(client);
-        self.sessions.start_session(user.id, &session, self.session_policy.max_per_user)?;
+        let event = NewEvent { session_id: Some(session.id), ..event };
+        self.sessions.start_session(user.id, &session, self.session_policy.max_per_user, &event)?;
         let issued = self.issue_session(user.id, session.id, 0).map_err(LoginError::Token)?;
         tracing::info!(user.id = %user.id, session.id = %session.id, "user logged in");
         Ok(issued)

@@ -1,4 +1,6 @@
+use crate::event::EventKind;
 use crate::service::AuthService;
+use crate::session::ClientInfo;
 use crate::store::{LogoutScope, NewRevocation, RevokeOutcome, StoreError};
 use crate::token::TokenError;
 use crate::user::UserId;
@@ -17,7 +19,7 @@ impl AuthService {
     /// Revokes the token and ends its session (`Local`), every other session of the user (`Others`) or
     /// all of them (`Global`), in one transaction, and returns its user. Of several concurrent logouts
     /// with one token exactly one succeeds.
-    pub fn logout(&self, token: &str, scope: LogoutScope) -> Result<UserId, LogoutError> {
+    pub fn logout(&self, token: &str, scope: LogoutScope, client: ClientInfo) -> Result<UserId, LogoutError> {
         let verified = self.tokens.verify(token, self.clock.now())?;
         let revocation = NewRevocation {
             jti: verified.jti,
@@ -25,7 +27,8 @@ impl AuthService {
             revoked_at: self.now(),
             expires_at: verified.expires_at,
         };
-        match self.revocations.logout(&revocation, verified.session, scope)? {
+        let event = self.event(EventKind::Logout, Some(verified.user_id), None, &client, verified.session);
+        match self.revocations.logout(&revocation, verified.session, scope, &event)? {
             RevokeOutcome::Revoked => {
                 tracing::info!(user.id = %verified.user_id, ?scope, "token revoked");
                 Ok(verified.user_id)

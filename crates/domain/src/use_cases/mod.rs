@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod events;
 pub mod login;
 pub mod logout;
 pub mod password_change;

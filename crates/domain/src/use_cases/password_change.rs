@@ -1,6 +1,8 @@
+use crate::event::EventKind;
 use crate::password::{Password, PasswordError};
 use crate::password_hasher::HashError;
 use crate::service::AuthService;
+use crate::session::ClientInfo;
 use crate::store::StoreError;
 use crate::token::TokenError;
 use crate::use_cases::status::StatusError;
@@ -29,6 +31,7 @@ impl AuthService {
         token: &str,
         current: &SecretString,
         new: SecretString,
+        client: ClientInfo,
     ) -> Result<UserId, ChangePasswordError> {
         let (user, verified) = self.authenticate(token)?;
         let new = Password::new(new, &self.policy)?;
@@ -41,7 +44,9 @@ impl AuthService {
             return Err(ChangePasswordError::WrongPassword);
         }
         let hash = self.hasher.hash(&new)?;
-        if !self.users.change_password(user.id, &hash, verified.session, self.now())? {
+        let event =
+            self.event(EventKind::PasswordChanged, Some(user.id), Some(user.email.as_str()), &client, verified.session);
+        if !self.users.change_password(user.id, &hash, verified.session, self.now(), &event)? {
             return Err(ChangePasswordError::Auth(StatusError::Token(TokenError::Invalid)));
         }
         tracing::info!(user.id = %user.id, "password changed; other sessions ended");

@@ -9,13 +9,15 @@ pub struct Pruned {
     pub revocations: u64,
     pub sessions: u64,
     pub counters: u64,
+    pub events: u64,
 }
 
 impl AuthService {
     /// Deletes what can no longer matter: revocations of tokens that have expired (they would be
     /// refused as expired anyway), and sessions that ended, went idle or ran out longer ago than an
     /// access token lives (every token of theirs has expired), and attempt counters whose window ended and
-    /// that block nobody. Rows inside the leeway are kept.
+    /// that block nobody, and security events older than `audit.retention_days`. Rows inside the leeway
+    /// are kept.
     pub fn prune(&self) -> Result<Pruned, StoreError> {
         let now = self.clock.now();
         // Bounded settings (`TokenCodec`, `SessionPolicy`) keep these in range; were they not, nothing
@@ -31,7 +33,14 @@ impl AuthService {
         )?;
         let longest_window = self.throttle_policy.window.max(ThrottlePolicy::REGISTER_WINDOW);
         let counters = self.throttles.prune_counters(ago(longest_window), now)?;
-        tracing::info!(revocations, sessions, counters, "expired revocations, sessions and attempt counters pruned");
-        Ok(Pruned { revocations, sessions, counters })
+        let events = self.events.prune_events(ago(self.audit_retention))?;
+        tracing::info!(
+            revocations,
+            sessions,
+            counters,
+            events,
+            "expired revocations, sessions, counters and events pruned"
+        );
+        Ok(Pruned { revocations, sessions, counters, events })
     }
 }

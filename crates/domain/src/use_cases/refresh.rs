@@ -1,5 +1,7 @@
+use crate::event::EventKind;
 use crate::issued_session::IssuedSession;
 use crate::service::AuthService;
+use crate::session::ClientInfo;
 use crate::store::{RotateOutcome, StoreError};
 use crate::token::TokenError;
 
@@ -22,9 +24,10 @@ impl AuthService {
     /// was current just before the latest rotation, presented again within `sessions.refresh_reuse_grace_secs`,
     /// gets that rotation's result again (concurrent refreshes from two tabs); any other consumed token
     /// ends its session.
-    pub fn refresh(&self, token: &str) -> Result<IssuedSession, RefreshError> {
+    pub fn refresh(&self, token: &str, client: ClientInfo) -> Result<IssuedSession, RefreshError> {
         let claim = self.refresh.parse(token).ok_or(RefreshError::Invalid)?;
-        match self.sessions.rotate(claim, self.now(), &self.session_policy)? {
+        let event = self.event(EventKind::Refresh, None, None, &client, Some(claim.session));
+        match self.sessions.rotate(claim, self.now(), &self.session_policy, &event)? {
             RotateOutcome::Rotated { user_id, generation } | RotateOutcome::Grace { user_id, generation } => {
                 let issued = self.issue_session(user_id, claim.session, generation).map_err(RefreshError::Token)?;
                 tracing::info!(user.id = %user_id, session.id = %claim.session, generation, "session refreshed");

@@ -1,4 +1,5 @@
 use crate::email::{Email, EmailError};
+use crate::event::{EventKind, NewEvent};
 use crate::issued_session::IssuedSession;
 use crate::password::{Password, PasswordError};
 use crate::password_hasher::HashError;
@@ -47,8 +48,10 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<Registered, RegisterError> {
         let key: Vec<_> = self.throttle_policy.register_key(client.ip.as_deref()).into_iter().collect();
+        let event = self.event(EventKind::Register, None, None, &client, None);
         let session = self.new_session(client);
-        let user = self.insert_user(email, password, false, Some(&session), &key)?;
+        let event = NewEvent { session_id: Some(session.id), ..event };
+        let user = self.insert_user(email, password, false, Some(&session), &key, event)?;
         let issued = self.issue_session(user.id, session.id, 0).map_err(RegisterError::Token)?;
         tracing::info!(user.id = %user.id, session.id = %session.id, "user registered");
         Ok(Registered { user, session: issued })
@@ -56,7 +59,8 @@ impl AuthService {
 
     /// Creates a user without logging them in (the admin command line's `user create`).
     pub fn create_user(&self, email: &str, password: SecretString, admin: bool) -> Result<User, RegisterError> {
-        self.insert_user(email, password, admin, None, &[])
+        let event = self.event(EventKind::Register, None, None, &ClientInfo::default(), None);
+        self.insert_user(email, password, admin, None, &[], event)
     }
 
     fn insert_user(
@@ -66,14 +70,16 @@ impl AuthService {
         admin: bool,
         session: Option<&NewSession>,
         throttle: &[ThrottleKey],
+        event: NewEvent,
     ) -> Result<User, RegisterError> {
         let email = Email::parse(email)?;
+        let event = NewEvent { email: Some(email.as_str().to_owned()), ..event };
         let password = Password::new(password, &self.policy)?;
         // Valid requests only are counted, before the hash, so a refused one costs no hashing. Counting
         // is the check: each attempt sees its own count, so concurrent ones cannot overshoot the limit.
         if !throttle.is_empty() {
             let now = self.now();
-            let counted = self.throttles.count_attempt(throttle, now)?;
+            let counted = self.throttles.count_attempt(throttle, now, None)?;
             for (key, counted) in throttle.iter().zip(&counted) {
                 if counted.attempts > u64::from(key.limit.max) {
                     tracing::info!("registration throttled");
@@ -84,7 +90,7 @@ impl AuthService {
         }
         let password_hash = self.hasher.hash(&password)?;
         let new_user = NewUser { email, password_hash, registered_on: self.now(), admin };
-        self.users.insert_user(&new_user, session).map_err(|e| match e {
+        self.users.insert_user(&new_user, session, &event).map_err(|e| match e {
             InsertUserError::EmailTaken => RegisterError::AlreadyExists,
             InsertUserError::Store(e) => RegisterError::Store(e),
         })

@@ -1,5 +1,6 @@
+use crate::event::EventKind;
 use crate::service::AuthService;
-use crate::session::{EndReason, SessionId, SessionInfo};
+use crate::session::{ClientInfo, EndReason, SessionId, SessionInfo};
 use crate::store::StoreError;
 use crate::use_cases::status::StatusError;
 use crate::user::UserId;
@@ -32,10 +33,12 @@ impl AuthService {
     }
 
     /// Ends one of the token's user's sessions; its tokens are refused from now on.
-    pub fn end_session(&self, token: &str, session: &str) -> Result<UserId, EndSessionError> {
+    pub fn end_session(&self, token: &str, session: &str, client: ClientInfo) -> Result<UserId, EndSessionError> {
         let (user, _) = self.authenticate(token)?;
         let session = SessionId::parse(session).ok_or(EndSessionError::NotFound)?;
-        if !self.sessions.end_session(user.id, session, self.now(), EndReason::Revoked)? {
+        let event =
+            self.event(EventKind::SessionEnded, Some(user.id), Some(user.email.as_str()), &client, Some(session));
+        if !self.sessions.end_session(user.id, session, self.now(), EndReason::Revoked, &event)? {
             return Err(EndSessionError::NotFound);
         }
         tracing::info!(user.id = %user.id, session.id = %session, "session ended");

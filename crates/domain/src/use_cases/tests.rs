@@ -92,7 +92,7 @@ fn status_refuses_expired_revoked_and_orphaned_tokens() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let token = registered.session.access.token.expose_secret().to_owned();
-    f.service.logout(&token, LogoutScope::Local).unwrap();
+    f.service.logout(&token, LogoutScope::Local, client()).unwrap();
     assert!(matches!(f.service.status(&token), Err(StatusError::Revoked)));
 
     let other = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
@@ -108,8 +108,8 @@ fn logout_revokes_once_and_records_the_expiry() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let token = registered.session.access.token.expose_secret().to_owned();
-    f.service.logout(&token, LogoutScope::Local).unwrap();
-    assert!(matches!(f.service.logout(&token, LogoutScope::Local), Err(LogoutError::Revoked)));
+    f.service.logout(&token, LogoutScope::Local, client()).unwrap();
+    assert!(matches!(f.service.logout(&token, LogoutScope::Local, client()), Err(LogoutError::Revoked)));
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].jti, registered.session.access.jti);
@@ -123,10 +123,13 @@ fn logout_refuses_expired_and_invalid_tokens_without_storing() {
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     f.clock.advance(TimeDelta::hours(2));
     assert!(matches!(
-        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local),
+        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local, client()),
         Err(LogoutError::Token(TokenError::Expired))
     ));
-    assert!(matches!(f.service.logout("garbage", LogoutScope::Local), Err(LogoutError::Token(TokenError::Invalid))));
+    assert!(matches!(
+        f.service.logout("garbage", LogoutScope::Local, client()),
+        Err(LogoutError::Token(TokenError::Invalid))
+    ));
     assert!(f.store.revocations().is_empty());
 }
 
@@ -136,7 +139,7 @@ fn logout_for_a_deleted_user_is_invalid() {
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     f.store.delete_user_by_id(registered.user.id);
     assert!(matches!(
-        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local),
+        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local, client()),
         Err(LogoutError::Token(TokenError::Invalid))
     ));
 }
@@ -163,20 +166,33 @@ fn unlock_clears_the_email_counters_and_login_works_at_once() {
 }
 
 #[test]
+fn events_older_than_the_retention_are_pruned() {
+    let f = fixture();
+    let service = f.service.with_audit_retention(TimeDelta::days(90));
+    service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    f.clock.advance(TimeDelta::days(60));
+    assert!(service.login("joe@gmail.com", &pw("123456"), client()).is_ok());
+    f.clock.advance(TimeDelta::days(31));
+    assert_eq!(service.prune().unwrap().events, 1);
+    let kinds: Vec<String> = f.store.all_events().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["login_succeeded"]);
+}
+
+#[test]
 fn prune_deletes_only_expired_revocations_and_sessions() {
     let f = fixture();
     f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let early = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
-    f.service.logout(early.access.token.expose_secret(), LogoutScope::Local).unwrap();
+    f.service.logout(early.access.token.expose_secret(), LogoutScope::Local, client()).unwrap();
     f.clock.advance(TimeDelta::minutes(30));
     let late = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
-    f.service.logout(late.access.token.expose_secret(), LogoutScope::Local).unwrap();
+    f.service.logout(late.access.token.expose_secret(), LogoutScope::Local, client()).unwrap();
 
-    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0, counters: 0 });
+    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0, counters: 0, events: 0 });
     f.clock.advance(TimeDelta::minutes(31));
     // the early token has expired, and so has every token of the session its logout ended; the
     // registration's counter is past its hour
-    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 1, sessions: 1, counters: 1 });
+    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 1, sessions: 1, counters: 1, events: 0 });
     assert!(f.store.counters().is_empty());
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
@@ -195,7 +211,7 @@ fn store_failures_surface_as_store_errors() {
     assert!(matches!(f.service.login("joe@gmail.com", &pw("123456"), client()), Err(LoginError::Store(_))));
     assert!(matches!(f.service.status(registered.session.access.token.expose_secret()), Err(StatusError::Store(_))));
     assert!(matches!(
-        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local),
+        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local, client()),
         Err(LogoutError::Store(_))
     ));
     assert!(f.service.prune().is_err());
@@ -214,7 +230,7 @@ fn admin_commands_create_flag_and_delete_users() {
     assert!(!f.service.set_admin("root@example.com", false).unwrap().admin);
     assert!(matches!(f.service.set_admin("nobody@example.com", true), Err(AdminError::UnknownUser)));
     let token = f.service.login("root@example.com", &pw("123456"), client()).unwrap();
-    f.service.logout(token.access.token.expose_secret(), LogoutScope::Local).unwrap();
+    f.service.logout(token.access.token.expose_secret(), LogoutScope::Local, client()).unwrap();
     f.service.delete_user("root@example.com").unwrap();
     assert_eq!(f.store.user_count(), 0);
     assert!(f.store.revocations().is_empty(), "revocations go with the user");
@@ -269,6 +285,7 @@ fn a_login_rehashes_at_the_configured_cost_and_a_concurrent_change_wins() {
     raised.login("joe@gmail.com", &pw("123456"), client()).unwrap();
     assert_eq!(f.store.stored_hash("joe@gmail.com").unwrap(), rehashed, "once is enough");
     assert_eq!(raised.hasher.verifications_at(4), 2);
+    assert_eq!(raised.rehashes(), 1, "what auth_password_rehashes_total reports");
 
     // the compare-and-swap: a hash changed since it was read is not overwritten
     let user = f.store.sessions()[0].user_id;

@@ -1,3 +1,4 @@
+mod events;
 mod revocations;
 mod sessions;
 mod throttles;

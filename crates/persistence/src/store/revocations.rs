@@ -3,7 +3,9 @@ use crate::connection::DbConnection;
 use crate::error::{is_foreign_key_violation, is_unique_violation, query_failed};
 use crate::rows::NewRevokedTokenRow;
 use crate::schema::{revoked_tokens, sessions};
-use auth_domain::{EndReason, LogoutScope, NewRevocation, RevocationStore, RevokeOutcome, SessionId, StoreError};
+use auth_domain::{
+    EndReason, LogoutScope, NewEvent, NewRevocation, RevocationStore, RevokeOutcome, SessionId, StoreError,
+};
 use chrono::{DateTime, Utc};
 use diesel::Connection;
 use diesel::prelude::*;
@@ -28,6 +30,7 @@ impl RevocationStore for DieselStore {
         revocation: &NewRevocation,
         session: Option<SessionId>,
         scope: LogoutScope,
+        event: &NewEvent,
     ) -> Result<RevokeOutcome, StoreError> {
         let row = NewRevokedTokenRow {
             jti: revocation.jti.as_str(),
@@ -74,6 +77,7 @@ impl RevocationStore for DieselStore {
                     super::sessions::end_sessions(conn, user, None, now, EndReason::Logout)?;
                 }
             }
+            super::events::insert_event(conn, event, event.kind, None)?;
             Ok(RevokeOutcome::Revoked)
         });
         match done {

@@ -1,11 +1,12 @@
 use super::DieselStore;
+use super::events::insert_event;
 use crate::connection::DbConnection;
 use crate::error::query_failed;
 use crate::rows::{NewSessionRow, SessionRow};
 use crate::schema::sessions;
 use auth_domain::{
-    EndReason, NewSession, RefreshClaim, RotateOutcome, SessionId, SessionInfo, SessionPolicy, SessionStore,
-    StaleRefresh, StoreError, UserId,
+    EndReason, EventKind, NewEvent, NewSession, RefreshClaim, RotateOutcome, SessionId, SessionInfo, SessionPolicy,
+    SessionStore, StaleRefresh, StoreError, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -46,7 +47,13 @@ pub(super) fn end_sessions(
 }
 
 impl SessionStore for DieselStore {
-    fn start_session(&self, user: UserId, session: &NewSession, max_per_user: u32) -> Result<(), StoreError> {
+    fn start_session(
+        &self,
+        user: UserId,
+        session: &NewSession,
+        max_per_user: u32,
+        event: &NewEvent,
+    ) -> Result<(), StoreError> {
         let now = session.started_at.naive_utc();
         let started = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
             diesel::insert_into(sessions::table).values(NewSessionRow::of(user, session)).execute(conn)?;
@@ -64,6 +71,7 @@ impl SessionStore for DieselStore {
                     .set((sessions::ended_at.eq(now), sessions::end_reason.eq(EndReason::Evicted.as_str())))
                     .execute(conn)?;
             }
+            insert_event(conn, event, event.kind, None)?;
             Ok(())
         });
         self.track(started).map_err(query_failed)
@@ -74,46 +82,57 @@ impl SessionStore for DieselStore {
         claim: RefreshClaim,
         now: DateTime<Utc>,
         policy: &SessionPolicy,
+        event: &NewEvent,
     ) -> Result<RotateOutcome, StoreError> {
         let (active_after, started_after) = policy.live_after(now);
         let id = claim.session.to_string();
         let presented = i64::try_from(claim.generation).map_err(|_| auth_domain::cause("generation out of range"));
         let Ok(presented) = presented else { return Ok(RotateOutcome::Invalid) };
-        let mut conn = self.conn()?;
-        // The compare-and-swap: only the current generation of a live session moves it on.
-        let live = sessions::table
-            .filter(sessions::id.eq(&id))
-            .filter(sessions::ended_at.is_null())
-            .filter(sessions::last_active_at.gt(active_after.naive_utc()))
-            .filter(sessions::created_at.gt(started_after.naive_utc()));
-        let swapped = diesel::update(live.filter(sessions::generation.eq(presented)))
-            .set((
-                sessions::generation.eq(sessions::generation + 1),
-                sessions::rotated_at.eq(now.naive_utc()),
-                sessions::last_active_at.eq(now.naive_utc()),
-            ))
-            .execute(&mut *conn);
-        let swapped = self.track(swapped).map_err(query_failed)?;
-        let row =
-            live.select(SessionRow::as_select()).first::<SessionRow>(&mut *conn).optional().map_err(query_failed)?;
-        let Some(row) = row else { return Ok(RotateOutcome::Invalid) };
-        let user_id = UserId(row.user_id);
-        let current = u64::try_from(row.generation).unwrap_or(0);
-        if swapped == 1 {
-            // Read back after the swap: the generation this rotation made (a concurrent one may follow,
-            // but then this token's result is the one the grace window gives).
-            return Ok(RotateOutcome::Rotated { user_id, generation: claim.generation + 1 });
-        }
-        let rotated_at = row.rotated_at.map(|at| at.and_utc());
-        Ok(match policy.judge_stale(claim.generation, current, rotated_at, now) {
-            StaleRefresh::Grace => RotateOutcome::Grace { user_id, generation: current },
-            StaleRefresh::Reuse => {
-                let ended = end_one(&mut conn, user_id, claim.session, now, EndReason::Reuse);
-                self.track(ended).map_err(query_failed)?;
-                RotateOutcome::Reused { user_id }
+        // One transaction that starts with the compare-and-swap (a write, as every transaction here):
+        // only the current generation of a live session moves it on. The event commits with it.
+        let rotated = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            let live = sessions::table
+                .filter(sessions::id.eq(&id))
+                .filter(sessions::ended_at.is_null())
+                .filter(sessions::last_active_at.gt(active_after.naive_utc()))
+                .filter(sessions::created_at.gt(started_after.naive_utc()));
+            let swapped = diesel::update(live.filter(sessions::generation.eq(presented)))
+                .set((
+                    sessions::generation.eq(sessions::generation + 1),
+                    sessions::rotated_at.eq(now.naive_utc()),
+                    sessions::last_active_at.eq(now.naive_utc()),
+                ))
+                .execute(conn)?;
+            let Some(row) = live.select(SessionRow::as_select()).first::<SessionRow>(conn).optional()? else {
+                return Ok(RotateOutcome::Invalid);
+            };
+            let user_id = UserId(row.user_id);
+            let current = u64::try_from(row.generation).unwrap_or(0);
+            let outcome = if swapped == 1 {
+                // Read back after the swap: the generation this rotation made.
+                RotateOutcome::Rotated { user_id, generation: claim.generation + 1 }
+            } else {
+                let rotated_at = row.rotated_at.map(|at| at.and_utc());
+                match policy.judge_stale(claim.generation, current, rotated_at, now) {
+                    StaleRefresh::Grace => RotateOutcome::Grace { user_id, generation: current },
+                    StaleRefresh::Reuse => {
+                        end_one(conn, user_id, claim.session, now, EndReason::Reuse)?;
+                        RotateOutcome::Reused { user_id }
+                    }
+                    StaleRefresh::Invalid => RotateOutcome::Invalid,
+                }
+            };
+            let kind = match outcome {
+                RotateOutcome::Rotated { .. } | RotateOutcome::Grace { .. } => Some(EventKind::Refresh),
+                RotateOutcome::Reused { .. } => Some(EventKind::RefreshReuseDetected),
+                RotateOutcome::Invalid => None,
+            };
+            if let Some(kind) = kind {
+                insert_event(conn, event, kind, Some(user_id))?;
             }
-            StaleRefresh::Invalid => RotateOutcome::Invalid,
-        })
+            Ok(outcome)
+        });
+        self.track(rotated).map_err(query_failed)
     }
 
     fn live_sessions(
@@ -143,9 +162,16 @@ impl SessionStore for DieselStore {
         session: SessionId,
         now: DateTime<Utc>,
         reason: EndReason,
+        event: &NewEvent,
     ) -> Result<bool, StoreError> {
-        let ended = end_one(&mut *self.conn()?, user, session, now, reason);
-        Ok(self.track(ended).map_err(query_failed)? > 0)
+        let ended = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            if end_one(conn, user, session, now, reason)? == 0 {
+                return Ok(false);
+            }
+            insert_event(conn, event, event.kind, None)?;
+            Ok(true)
+        });
+        self.track(ended).map_err(query_failed)
     }
 
     fn end_sessions(
@@ -154,8 +180,13 @@ impl SessionStore for DieselStore {
         except: Option<SessionId>,
         now: DateTime<Utc>,
         reason: EndReason,
+        event: &NewEvent,
     ) -> Result<u64, StoreError> {
-        let ended = end_sessions(&mut *self.conn()?, user, except, now, reason);
+        let ended = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            let ended = end_sessions(conn, user, except, now, reason)?;
+            insert_event(conn, event, event.kind, None)?;
+            Ok(ended)
+        });
         Ok(self.track(ended).map_err(query_failed)? as u64)
     }
 

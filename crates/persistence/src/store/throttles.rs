@@ -2,7 +2,7 @@ use super::DieselStore;
 use crate::connection::{DbConnection, on_backend};
 use crate::error::query_failed;
 use crate::schema::attempt_counters;
-use auth_domain::{Counted, StoreError, ThrottleKey, ThrottleState, ThrottleStore};
+use auth_domain::{Counted, NewEvent, StoreError, ThrottleKey, ThrottleState, ThrottleStore};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
 use diesel::dsl::case_when;
@@ -35,7 +35,12 @@ impl ThrottleStore for DieselStore {
     /// One upsert per key: a window that has ended starts again at one, else the count grows by one
     /// under the row's lock, so concurrent attempts on any instance are all counted. A key past its
     /// limit then gets its `blocked_until`, in the same transaction.
-    fn count_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Vec<Counted>, StoreError> {
+    fn count_attempt(
+        &self,
+        keys: &[ThrottleKey],
+        now: DateTime<Utc>,
+        event: Option<&NewEvent>,
+    ) -> Result<Vec<Counted>, StoreError> {
         let at = now.naive_utc();
         let counted = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
             let mut counted = Vec::with_capacity(keys.len());
@@ -76,6 +81,10 @@ impl ThrottleStore for DieselStore {
                         .execute(conn)?;
                 }
                 counted.push(Counted { attempts: count, window_started_at: started.and_utc(), blocked_until });
+            }
+            // After the counters: on SQLite the transaction's first statement is a write either way.
+            if let Some(event) = event {
+                super::events::insert_event(conn, event, event.kind, None)?;
             }
             Ok(counted)
         });

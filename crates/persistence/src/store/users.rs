@@ -1,11 +1,12 @@
 use super::DieselStore;
+use super::events::insert_event;
 use crate::connection::{DbConnection, on_backend};
 use crate::error::{is_unique_violation, query_failed};
 use crate::rows::{NewSessionRow, NewUserRow, UserRow};
 use crate::schema::{revoked_tokens, sessions, users};
 use auth_domain::{
-    Email, EndReason, InsertUserError, NewSession, NewUser, PasswordHash, SessionId, SessionState, StoreError,
-    TokenCheck, TokenId, User, UserCredentials, UserId, UserStore,
+    Email, EndReason, InsertUserError, NewEvent, NewSession, NewUser, PasswordHash, SessionId, SessionState,
+    StoreError, TokenCheck, TokenId, User, UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -18,7 +19,12 @@ const SESSION_TOKEN_REVOKED: i32 = 1;
 const SESSION_ENDED: i32 = 2;
 
 impl UserStore for DieselStore {
-    fn insert_user(&self, new_user: &NewUser, session: Option<&NewSession>) -> Result<User, InsertUserError> {
+    fn insert_user(
+        &self,
+        new_user: &NewUser,
+        session: Option<&NewSession>,
+        event: &NewEvent,
+    ) -> Result<User, InsertUserError> {
         let row = NewUserRow {
             email: new_user.email.as_str(),
             password: new_user.password_hash.as_str(),
@@ -33,6 +39,7 @@ impl UserStore for DieselStore {
                     .values(NewSessionRow::of(UserId(user.id), session))
                     .execute(conn)?;
             }
+            insert_event(conn, event, event.kind, Some(UserId(user.id)))?;
             Ok(user)
         });
         match self.track(inserted) {
@@ -108,10 +115,15 @@ impl UserStore for DieselStore {
         self.track(updated).map_err(query_failed)?.into_iter().next().map(UserRow::into_user).transpose()
     }
 
-    fn delete_user(&self, email: &Email) -> Result<bool, StoreError> {
-        let deleted = diesel::delete(users::table.filter(users::email.eq(email.as_str()))).execute(&mut self.conn()?);
-        let deleted = self.track(deleted).map_err(query_failed)?;
-        Ok(deleted > 0)
+    fn delete_user(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError> {
+        let deleted = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            let ids: Vec<i64> =
+                diesel::delete(users::table.filter(users::email.eq(email.as_str()))).returning(users::id).load(conn)?;
+            let Some(id) = ids.first() else { return Ok(false) };
+            insert_event(conn, event, event.kind, Some(UserId(*id)))?;
+            Ok(true)
+        });
+        self.track(deleted).map_err(query_failed)
     }
 
     fn replace_password_hash(&self, id: UserId, old: &PasswordHash, new: &PasswordHash) -> Result<bool, StoreError> {
@@ -127,6 +139,7 @@ impl UserStore for DieselStore {
         hash: &PasswordHash,
         keep: Option<SessionId>,
         now: DateTime<Utc>,
+        event: &NewEvent,
     ) -> Result<bool, StoreError> {
         let changed = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
             let updated = diesel::update(users::table.filter(users::id.eq(id.0)))
@@ -136,6 +149,7 @@ impl UserStore for DieselStore {
                 return Ok(false);
             }
             super::sessions::end_sessions(conn, id, keep, now, EndReason::PasswordChanged)?;
+            insert_event(conn, event, event.kind, None)?;
             Ok(true)
         });
         self.track(changed).map_err(query_failed)

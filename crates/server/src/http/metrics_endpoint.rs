@@ -1,7 +1,8 @@
 use auth_api::MetricsSource;
+use auth_domain::AuthService;
 use auth_persistence::DbPool;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The process-wide Prometheus recorder (the `metrics` facade has one global recorder).
 pub fn install_recorder() -> PrometheusHandle {
@@ -24,11 +25,12 @@ pub fn install_recorder() -> PrometheusHandle {
 pub struct MetricsEndpoint {
     handle: PrometheusHandle,
     pool: DbPool,
+    service: Arc<AuthService>,
 }
 
 impl MetricsEndpoint {
-    pub fn new(pool: DbPool) -> Self {
-        Self { handle: install_recorder(), pool }
+    pub fn new(pool: DbPool, service: Arc<AuthService>) -> Self {
+        Self { handle: install_recorder(), pool, service }
     }
 }
 
@@ -38,6 +40,8 @@ impl MetricsSource for MetricsEndpoint {
         metrics::gauge!("db_pool_connections").set(f64::from(state.connections));
         metrics::gauge!("db_pool_idle_connections").set(f64::from(state.idle_connections));
         metrics::gauge!("db_pool_in_use_connections").set(f64::from(state.connections - state.idle_connections));
+        // Counted by the domain (which has no metrics of its own), read at scrape time.
+        metrics::counter!("auth_password_rehashes_total").absolute(self.service.rehashes());
         self.handle.render()
     }
 }

@@ -1,7 +1,7 @@
 //! What `Settings::validate` refuses: numbers out of the range their owner can serve, in every
 //! environment; weak, short or shipped secrets in production; a shipped secret on a public address.
 
-use super::{AbuseSettings, Environment, ServerSettings, Settings, SettingsError, TokenSettings};
+use super::{AbuseSettings, AuditSettings, Environment, ServerSettings, Settings, SettingsError, TokenSettings};
 use auth_domain::{SessionPolicy, ThrottlePolicy};
 use auth_persistence::{DatabaseUrl, PoolSettings};
 use secrecy::ExposeSecret;
@@ -189,6 +189,7 @@ impl Settings {
         in_range(problems, "sessions.max_per_user", sessions.max_per_user, SessionPolicy::MAX_PER_USER);
         let abuse = &self.abuse;
         in_range(problems, "abuse.window_secs", abuse.window_secs, ThrottlePolicy::WINDOW_SECS);
+        in_range(problems, "audit.retention_days", self.audit.retention_days, AuditSettings::RETENTION_DAYS);
         for (name, value) in [
             ("abuse.login_pair_max_failures", abuse.login_pair_max_failures),
             ("abuse.login_email_max_failures", abuse.login_email_max_failures),

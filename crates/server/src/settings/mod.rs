@@ -55,6 +55,7 @@ pub struct Settings {
     pub password: PasswordSettings,
     pub sessions: SessionSettings,
     pub abuse: AbuseSettings,
+    pub audit: AuditSettings,
     pub cors: CorsSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
@@ -209,6 +210,20 @@ pub struct SessionSettings {
 impl From<&SessionSettings> for auth_domain::SessionPolicy {
     fn from(s: &SessionSettings) -> Self {
         Self::from_secs(s.refresh_ttl_secs, s.max_lifetime_secs, s.refresh_reuse_grace_secs, s.max_per_user)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    pub retention_days: u32,
+}
+
+impl AuditSettings {
+    pub const RETENTION_DAYS: RangeInclusive<u32> = 1..=3650;
+
+    pub fn retention(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::days(i64::from(self.retention_days))
     }
 }
 

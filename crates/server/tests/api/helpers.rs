@@ -106,6 +106,11 @@ impl TestApp {
         Self { db, settings, components }
     }
 
+    /// The service itself (what the command line calls).
+    pub fn service(&self) -> &auth_domain::AuthService {
+        self.components.service()
+    }
+
     /// Sends the request and checks the reply against the OpenAPI document (see `openapi_check`).
     pub async fn call(&self, request: test::TestRequest) -> Reply {
         let app = test::init_service(App::new().configure(|cfg| self.components.configure(cfg))).await;

@@ -7,6 +7,7 @@ mod common;
 mod bad_input;
 mod concurrency;
 mod durability;
+mod events;
 mod fallback;
 mod faults;
 mod garbage;

@@ -1,0 +1,88 @@
+use crate::session::{ClientInfo, SessionId};
+use crate::user::UserId;
+use chrono::{DateTime, Utc};
+
+/// What a security event records. Never a password, a token or a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Register,
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    Refresh,
+    RefreshReuseDetected,
+    Logout,
+    SessionEnded,
+    PasswordChanged,
+    UserDeleted,
+}
+
+impl EventKind {
+    pub const ALL: [Self; 10] = [
+        Self::Register,
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::LoginThrottled,
+        Self::Refresh,
+        Self::RefreshReuseDetected,
+        Self::Logout,
+        Self::SessionEnded,
+        Self::PasswordChanged,
+        Self::UserDeleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::LoginSucceeded => "login_succeeded",
+            Self::LoginFailed => "login_failed",
+            Self::LoginThrottled => "login_throttled",
+            Self::Refresh => "refresh",
+            Self::RefreshReuseDetected => "refresh_reuse_detected",
+            Self::Logout => "logout",
+            Self::SessionEnded => "session_ended",
+            Self::PasswordChanged => "password_changed",
+            Self::UserDeleted => "user_deleted",
+        }
+    }
+}
+
+/// An event to store, in the transaction of the change it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+    pub user_id: Option<UserId>,
+    /// The email the event concerns, when it is a valid address (never what a client typed otherwise:
+    /// people type passwords into email fields).
+    pub email: Option<String>,
+    pub client: ClientInfo,
+    pub session_id: Option<SessionId>,
+}
+
+/// A stored event. `count` is above one only for aggregated kinds (`login_throttled`: one row per
+/// client, email and window however many attempts were refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub user_id: Option<UserId>,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub session_id: Option<String>,
+    pub count: u64,
+}
+
+/// Which events to read, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    pub email: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
+impl EventQuery {
+    pub const MAX_LIMIT: u32 = 1000;
+    pub const DEFAULT_LIMIT: u32 = 100;
+}

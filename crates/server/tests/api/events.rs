@@ -1,0 +1,153 @@
+//! The security event log: every kind written once, with its fields, in the transaction of its change;
+//! read by administrators only.
+
+use crate::helpers::{EMAIL, PASSWORD, Reply, TestApp, claims_of};
+use actix_web::test::TestRequest;
+use auth_domain::testing::ManualClock;
+use auth_testkit::{Backend, on_both_backends};
+use chrono::{TimeDelta, TimeZone, Utc};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const PEER: &str = "198.51.100.9:4000";
+const AGENT: &str = "event-test/1.0";
+
+fn post(path: &str, body: Value) -> TestRequest {
+    TestRequest::post().uri(path).peer_addr(PEER.parse().unwrap()).insert_header(("User-Agent", AGENT)).set_json(body)
+}
+
+fn bearer(request: TestRequest, token: &str) -> TestRequest {
+    request
+        .peer_addr(PEER.parse().unwrap())
+        .insert_header(("User-Agent", AGENT))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+}
+
+async fn events(app: &TestApp, token: &str, query: &str) -> Reply {
+    app.call(bearer(TestRequest::get().uri(&format!("/admin/events{query}")), token)).await
+}
+
+fn sid(token: &str) -> String {
+    claims_of(token)["sid"].as_str().unwrap().to_owned()
+}
+
+async fn every_kind_is_written_once_with_its_fields(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()));
+    let app = TestApp::with_clock(backend, &[], clock.clone());
+    let credentials = json!({"email": EMAIL, "password": PASSWORD});
+    let (first, first_refresh) =
+        app.call(post("/auth/register", credentials.clone())).await.tokens(201, "Successfully registered.");
+    app.call(post("/auth/login", json!({"email": EMAIL, "password": "wrong-one"})))
+        .await
+        .assert_fail(404, "User does not exist.");
+    let (second, _) = app.call(post("/auth/login", credentials.clone())).await.tokens(200, "Successfully logged in.");
+    let refreshed = app.call(post("/auth/refresh", json!({"refresh_token": first_refresh}))).await;
+    let (first_again, _) = refreshed.tokens(200, "Successfully refreshed.");
+    clock.advance(TimeDelta::seconds(11));
+    app.call(post("/auth/refresh", json!({"refresh_token": first_refresh})))
+        .await
+        .assert_fail(401, "Invalid refresh token. Please log in again.");
+    let (third, _) = app.call(post("/auth/login", credentials.clone())).await.tokens(200, "Successfully logged in.");
+    app.call(bearer(TestRequest::delete().uri(&format!("/auth/sessions/{}", sid(&second))), &third))
+        .await
+        .assert(200, json!({"status": "success", "message": "Session ended."}));
+    let change = json!({"current_password": PASSWORD, "new_password": "n3w-password"});
+    app.call(bearer(TestRequest::post().uri("/auth/password").set_json(change), &third))
+        .await
+        .assert(200, json!({"status": "success", "message": "Password changed."}));
+    app.call(bearer(TestRequest::post().uri("/auth/logout"), &third))
+        .await
+        .assert(200, json!({"status": "success", "message": "Successfully logged out."}));
+    // a throttled flood: one row, counted
+    for _ in 0..5 {
+        app.call(post("/auth/login", json!({"email": "ann@example.com", "password": "guess"})))
+            .await
+            .assert_fail(404, "User does not exist.");
+    }
+    for _ in 0..3 {
+        app.call(post("/auth/login", json!({"email": "ann@example.com", "password": "guess"})))
+            .await
+            .assert_fail(429, "Too many attempts. Please try again later.");
+    }
+    assert!(first_again != first);
+
+    let stored = app.db.event_kinds();
+    let kinds: Vec<(&str, i64)> = stored.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("register", 1),
+            ("login_failed", 1),
+            ("login_succeeded", 1),
+            ("refresh", 1),
+            ("refresh_reuse_detected", 1),
+            ("login_succeeded", 1),
+            ("session_ended", 1),
+            ("password_changed", 1),
+            ("logout", 1),
+            ("login_failed", 1),
+            ("login_failed", 1),
+            ("login_failed", 1),
+            ("login_failed", 1),
+            ("login_failed", 1),
+            ("login_throttled", 3),
+        ]
+    );
+
+    // only an administrator reads them
+    let mut admin = app.call(post("/auth/register", json!({"email": "root@example.com", "password": PASSWORD}))).await;
+    let admin_token = admin.token(201, "Successfully registered.");
+    events(&app, &admin_token, "").await.assert_fail(403, "Admin rights required.");
+    app.service().set_admin("root@example.com", true).unwrap();
+    events(&app, &admin_token, "?limit=0").await.assert_fail(400, "Invalid limit.");
+    events(&app, &admin_token, "?email=not-an-email").await.assert_fail(400, "Invalid email address.");
+    events(&app, "garbage", "").await.assert_fail(401, "Invalid token. Please log in again.");
+
+    admin = events(&app, &admin_token, &format!("?email={EMAIL}")).await;
+    assert_eq!(admin.status.as_u16(), 200, "{admin:?}");
+    let listed = admin.body["data"]["events"].as_array().unwrap().clone();
+    let at = |secs: i64| {
+        (Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap() + TimeDelta::seconds(secs))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let event = |at: String, kind: &str, sid: Option<String>| {
+        json!({"at": at, "kind": kind, "user_id": 1, "email": EMAIL, "ip": "198.51.100.9", "user_agent": AGENT,
+               "session_id": sid, "count": 1})
+    };
+    // newest first; the same second orders by insertion
+    assert_eq!(
+        listed,
+        [
+            event(at(11), "logout", Some(sid(&third))),
+            event(at(11), "password_changed", Some(sid(&third))),
+            event(at(11), "session_ended", Some(sid(&second))),
+            event(at(11), "login_succeeded", Some(sid(&third))),
+            event(at(11), "refresh_reuse_detected", Some(sid(&first))),
+            event(at(0), "refresh", Some(sid(&first))),
+            event(at(0), "login_succeeded", Some(sid(&second))),
+            event(at(0), "login_failed", None),
+            event(at(0), "register", Some(sid(&first))),
+        ]
+    );
+    let all = events(&app, &admin_token, "?limit=2").await;
+    let kinds: Vec<&str> =
+        all.body["data"]["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["register", "login_throttled"]);
+    let throttled = &all.body["data"]["events"][1];
+    assert_eq!(
+        (throttled["count"].clone(), throttled["user_id"].clone(), throttled["email"].clone()),
+        (json!(3), Value::Null, json!("ann@example.com"))
+    );
+
+    // a deleted user's events stay, with their email
+    app.service().delete_user(EMAIL).unwrap();
+    let after = events(&app, &admin_token, &format!("?email={EMAIL}&limit=1")).await;
+    assert_eq!(after.body["data"]["events"][0]["kind"], "user_deleted");
+    assert_eq!(after.body["data"]["events"][0]["email"], EMAIL);
+    assert_eq!(
+        events(&app, &admin_token, &format!("?email={EMAIL}")).await.body["data"]["events"].as_array().unwrap().len(),
+        10
+    );
+}
+
+on_both_backends!(async every_kind_is_written_once_with_its_fields);
