@@ -1,6 +1,7 @@
 use auth_domain::{
-    Email, EventKind, InsertUserError, LogoutScope, NewEvent, NewRevocation, NewUser, PasswordHash, RevocationStore,
-    RevokeOutcome, SessionStore, StoreError, ThrottlePolicy, ThrottleStore, TokenId, UserId, UserStore,
+    Email, EventKind, EventQuery, EventStore, InsertUserError, LogoutScope, NewEvent, NewRevocation, NewUser,
+    PasswordHash, RevocationStore, RevokeOutcome, SessionStore, StoreError, ThrottlePolicy, ThrottleStore, TokenId,
+    UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -455,7 +456,43 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
     assert_eq!(a.clear_counters(&[other[0].id.clone()]).map(|()| db.counters().len()).unwrap(), 2);
 }
 
+/// Events: stored whole, found by email (also a deleted user's), aggregated by key, pruned by age.
+fn events_are_stored_found_aggregated_and_pruned(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let mut register = ev(EventKind::Register);
+    register.email = Some("joe@gmail.com".to_owned());
+    register.client = auth_domain::ClientInfo::new(Some("agent/1"), Some("192.0.2.1".to_owned()));
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &register).unwrap();
+    let logout = NewEvent { at: t0() + TimeDelta::days(50), user_id: Some(user.id), ..ev(EventKind::Logout) };
+    store.logout(&revocation(user.id, t0() + TimeDelta::days(51)), None, LogoutScope::Local, &logout).unwrap();
+    let throttled = NewEvent { email: Some("ann@gmail.com".to_owned()), ..ev(EventKind::LoginThrottled) };
+    for _ in 0..3 {
+        store.record_event(&throttled, Some("login_throttled:192.0.2.1 ann@gmail.com:1")).unwrap();
+    }
+    let query = |email: Option<&str>| EventQuery { email: email.map(str::to_owned), since: None, limit: 10 };
+    let joe = store.events(&query(Some("joe@gmail.com"))).unwrap();
+    assert_eq!(
+        joe.iter().map(|e| (e.kind.as_str(), e.user_id)).collect::<Vec<_>>(),
+        [("logout", Some(user.id)), ("register", Some(user.id))]
+    );
+    assert_eq!(
+        (joe[1].ip.as_deref(), joe[1].user_agent.as_deref(), joe[0].email.as_deref()),
+        (Some("192.0.2.1"), Some("agent/1"), Some("joe@gmail.com"))
+    );
+    let all = store.events(&query(None)).unwrap();
+    assert_eq!(
+        all.iter().map(|e| (e.kind.as_str(), e.count)).collect::<Vec<_>>(),
+        [("logout", 1), ("login_throttled", 3), ("register", 1)]
+    );
+    assert!(store.delete_user(&Email::parse("joe@gmail.com").unwrap(), &ev(EventKind::UserDeleted)).unwrap());
+    assert_eq!(store.events(&query(Some("joe@gmail.com"))).unwrap().len(), 3, "a deleted user's events are found");
+    assert_eq!(store.prune_events(t0() + TimeDelta::days(1)).unwrap(), 3);
+    assert_eq!(db.event_kinds(), [("logout".to_owned(), 1)]);
+}
+
 on_both_backends!(
+    events_are_stored_found_aggregated_and_pruned,
     attempt_counters_are_shared_and_lose_no_count,
     a_rehash_replaces_only_the_hash_it_read,
     token_check_reads_the_session_in_the_same_statement,

@@ -169,6 +169,23 @@ async fn the_email_limit_spans_clients_and_its_delay_is_capped(backend: Backend)
     login_from(&app, "203.0.113.1:4000", None, EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
 }
 
+async fn the_client_limit_spans_emails_and_recovers(backend: Backend) {
+    let clock = clock();
+    let vars = [("APP__ABUSE__LOGIN_IP_MAX_FAILURES", "3")];
+    let app = TestApp::with_clock(backend, &vars, clock.clone());
+    app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        login_from(&app, "198.51.100.9:4000", None, email, "guess").await.assert_fail(404, "User does not exist.");
+    }
+    // a fourth account from the same client, even with its right password
+    assert_throttled(&login_from(&app, "198.51.100.9:4000", None, EMAIL, PASSWORD).await, 1);
+    // another client is not concerned
+    login_from(&app, "198.51.100.10:4000", None, EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    clock.advance(TimeDelta::seconds(1));
+    login_from(&app, "198.51.100.9:4000", None, EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    assert_eq!(counter(&app, "login_ip:198.51.100.9").unwrap().attempts, 3, "a success clears only its pair");
+}
+
 async fn registrations_per_client_are_limited_per_hour(backend: Backend) {
     let clock = clock();
     let app = TestApp::with_clock(backend, &[("APP__ABUSE__REGISTER_PER_IP_PER_HOUR", "2")], clock.clone());
@@ -199,5 +216,6 @@ on_both_backends!(async
     a_client_cannot_choose_its_address,
     behind_a_trusted_proxy_the_appended_address_is_the_client,
     the_email_limit_spans_clients_and_its_delay_is_capped,
+    the_client_limit_spans_emails_and_recovers,
     registrations_per_client_are_limited_per_hour,
 );
