@@ -19,13 +19,14 @@ use utoipa::{Modify, OpenApi};
         crate::routes::session_end::end_session,
         crate::routes::password::change_password,
         crate::routes::admin_events::events,
+        crate::routes::jwks::jwks,
         crate::routes::health::live,
         crate::routes::health::ready,
         crate::routes::metrics::metrics,
     ),
     components(schemas(crate::extract::Credentials, crate::extract::RefreshRequest, crate::extract::PasswordChangeRequest)),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "admin", description = "For administrators"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
+    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "admin", description = "For administrators"), (name = "keys", description = "Public keys for verifying tokens"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
 )]
 pub struct ApiDoc;
 

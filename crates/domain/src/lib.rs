@@ -11,6 +11,7 @@ mod password;
 mod password_hasher;
 mod service;
 mod session;
+mod signing_keys;
 mod store;
 mod throttle;
 mod token;
@@ -30,6 +31,7 @@ pub use service::{AuthService, Passwords, Stores, Tokens};
 pub use session::{
     ClientInfo, EndReason, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy, StaleRefresh,
 };
+pub use signing_keys::{KeyEncryptionKey, KeyError, KeyInfo, KeyPolicy, KeyRing, KeyState, KeyStore, StoredKey};
 pub use store::{
     Cause, ErrorChain, EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady,
     Readiness, RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore,
@@ -41,6 +43,7 @@ pub use throttle::{
 pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
 pub use use_cases::admin::AdminError;
 pub use use_cases::events::EventsError;
+pub use use_cases::keys::PublishedKeys;
 pub use use_cases::login::LoginError;
 pub use use_cases::logout::LogoutError;
 pub use use_cases::password_change::ChangePasswordError;

@@ -5,6 +5,7 @@ use crate::email::Email;
 use crate::event::{Event, EventKind, EventQuery, NewEvent};
 use crate::password_hasher::PasswordHash;
 use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy, StaleRefresh};
+use crate::signing_keys::{KeyStore, StoredKey};
 use crate::store::{
     EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome,
     RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck, UserStore,
@@ -20,6 +21,8 @@ use std::sync::Mutex;
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     pub unavailable: std::sync::atomic::AtomicBool,
+    /// How many times the signing keys were read.
+    pub key_reads: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -29,6 +32,7 @@ struct Inner {
     sessions: Vec<StoredSession>,
     counters: HashMap<String, Counter>,
     events: Vec<(Event, Option<String>)>,
+    keys: Vec<StoredKey>,
 }
 
 /// An attempt counter row.
@@ -457,6 +461,39 @@ impl ThrottleStore for MemoryStore {
             c.window_started_at >= window_ended_before || c.blocked_until.is_some_and(|until| until > now)
         });
         Ok((before - inner.counters.len()) as u64)
+    }
+}
+
+impl KeyStore for MemoryStore {
+    fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let inner = self.check()?;
+        self.key_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut keys = inner.keys.clone();
+        keys.sort_by_key(|k| k.signs_from);
+        Ok(keys)
+    }
+
+    fn add_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        if inner.keys.iter().any(|k| k.previous_kid == key.previous_kid || k.kid == key.kid) {
+            return Ok(false);
+        }
+        inner.keys.push(key.clone());
+        Ok(true)
+    }
+}
+
+impl MemoryStore {
+    /// The stored signing keys, as a database dump would show them.
+    pub fn stored_keys(&self) -> Vec<StoredKey> {
+        self.inner.lock().unwrap().keys.clone()
+    }
+
+    /// Replaces a stored key (to tamper with it).
+    pub fn replace_key(&self, key: StoredKey) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.keys.retain(|k| k.kid != key.kid);
+        inner.keys.push(key);
     }
 }
 

@@ -1,10 +1,12 @@
 use crate::session::SessionId;
+use crate::signing_keys::KeyRing;
 use crate::user::UserId;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The random `jti` of one token; revocations are keyed by it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -109,13 +111,16 @@ pub struct VerifiedToken {
     pub session: Option<SessionId>,
 }
 
-/// Issues and verifies HS256 access tokens. Time always comes from the caller, never from the system
-/// clock, so expiry is decided by the injected clock.
+/// Issues and verifies access tokens: HS256 with `tokens.secret`, or EdDSA with the key ring's keys
+/// (`with_keys`). Time always comes from the caller, never from the system clock, so expiry is decided
+/// by the injected clock.
 pub struct TokenCodec {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     header: Header,
+    /// EdDSA: the keys, and the validation that pins the algorithm.
+    keys: Option<(Arc<KeyRing>, Validation)>,
     issuer: String,
     ttl: TimeDelta,
     leeway: TimeDelta,
@@ -161,10 +166,27 @@ impl TokenCodec {
             decoding,
             validation,
             header: Header::new(Algorithm::HS256),
+            keys: None,
             issuer: settings.issuer.clone(),
             ttl: secs(settings.access_ttl_secs),
             leeway: secs(settings.leeway_secs),
         })
+    }
+
+    /// Signs with EdDSA, the ring's current key named by `kid`, and verifies only EdDSA tokens whose `kid`
+    /// is one of the ring's published keys.
+    pub fn with_keys(settings: &TokenSettings, ring: Arc<KeyRing>) -> Result<Self, TokenConfigError> {
+        let mut codec = Self::new(settings)?;
+        let mut validation = codec.validation.clone();
+        validation.algorithms = vec![Algorithm::EdDSA];
+        codec.header = Header::new(Algorithm::EdDSA);
+        codec.keys = Some((ring, validation));
+        Ok(codec)
+    }
+
+    /// The signing keys, when tokens are signed with EdDSA.
+    pub fn key_ring(&self) -> Option<&Arc<KeyRing>> {
+        self.keys.as_ref().map(|(ring, _)| ring)
     }
 
     pub fn leeway(&self) -> TimeDelta {
@@ -207,7 +229,18 @@ impl TokenCodec {
             iss: self.issuer.clone(),
             sid: session.map(|s| s.to_string()),
         };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(|_| TokenError::IssueFailed)?;
+        let token = match &self.keys {
+            None => jsonwebtoken::encode(&self.header, &claims, &self.encoding),
+            Some((ring, _)) => {
+                let (kid, key) = ring.signing_key(now).map_err(|e| {
+                    tracing::error!(error = %e, "no key to sign with");
+                    TokenError::IssueFailed
+                })?;
+                let header = Header { kid: Some(kid), ..self.header.clone() };
+                jsonwebtoken::encode(&header, &claims, &key)
+            }
+        }
+        .map_err(|_| TokenError::IssueFailed)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::IssueFailed)?;
         Ok(IssuedToken { user_id, token: SecretString::from(token), jti, expires_at })
     }
@@ -218,12 +251,22 @@ impl TokenCodec {
         if token.len() > Self::MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| TokenError::Invalid)?;
-        // Our tokens carry only alg and typ. Key-selection headers (kid, jku, jwk, x5*) and critical
-        // extensions are refused even under a valid signature: nothing here may choose the key.
+        let data = match &self.keys {
+            None => jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation),
+            Some((ring, validation)) => {
+                // The kid picks among our own published keys only; the algorithm is pinned.
+                let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+                let kid = header.kid.filter(|_| header.alg == Algorithm::EdDSA).ok_or(TokenError::Invalid)?;
+                let key = ring.verifying_key(&kid, now).ok_or(TokenError::Invalid)?;
+                jsonwebtoken::decode::<Claims>(token, &key, validation)
+            }
+        }
+        .map_err(|_| TokenError::Invalid)?;
+        // HS256 tokens carry only alg and typ, EdDSA ones a kid too. Other key-selection headers (jku,
+        // jwk, x5*) and critical extensions are refused even under a valid signature: nothing here may
+        // choose the key.
         let h = &data.header;
-        if h.kid.is_some()
+        if (h.kid.is_some() && self.keys.is_none())
             || h.jku.is_some()
             || h.jwk.is_some()
             || h.x5u.is_some()

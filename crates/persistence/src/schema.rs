@@ -62,6 +62,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        previous_kid -> Text,
+        created_at -> Timestamp,
+        signs_from -> Timestamp,
+        public_key -> Text,
+        sealed_private_key -> Text,
+    }
+}
+
 diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions, auth_events);

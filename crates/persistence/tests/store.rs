@@ -77,7 +77,8 @@ fn migrations_apply_once(backend: Backend) {
             "20261130000002".to_owned(),
             "20261130000003".to_owned(),
             "20261130000004".to_owned(),
-            "20261130000005".to_owned()
+            "20261130000005".to_owned(),
+            "20261130000006".to_owned()
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -276,7 +277,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(7)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(8)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }

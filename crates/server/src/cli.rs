@@ -40,6 +40,11 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Manage the EdDSA signing keys
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Print security events as JSON lines, newest first
     Events {
         /// Only events of this email (as recorded, or of the user who has it now)
@@ -105,6 +110,14 @@ enum ConfigCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Every signing key: kid, created, signs from, signs until, retires at, state
+    List,
+    /// Add a key now; it signs once tokens.key_publish_lead_secs have passed
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
 enum TokensCommand {
     /// Delete the revocations of tokens that have expired
     Prune,
@@ -165,6 +178,23 @@ impl Cli {
                 report("ready");
                 Ok(())
             }
+            Command::Keys { command } => {
+                let components = Components::build(settings, Arc::new(SystemClock))?;
+                let service = components.service();
+                let no_keys =
+                    || "tokens.algorithm is HS256: there are no signing keys (set APP__TOKENS__ALGORITHM=EdDSA)";
+                match command {
+                    KeysCommand::List => report(&key_table(&service.signing_keys().ok_or_else(no_keys)??)),
+                    KeysCommand::Rotate => {
+                        let kid = service.rotate_signing_key().ok_or_else(no_keys)??;
+                        report(&format!(
+                            "added signing key {kid}; it signs from {} seconds from now",
+                            settings.tokens.key_publish_lead_secs
+                        ));
+                    }
+                }
+                Ok(())
+            }
             Command::Events { email, since, limit } => {
                 let email = email.map(|e| auth_domain::Email::parse(&e).map(|e| e.as_str().to_owned())).transpose()?;
                 let query = auth_domain::EventQuery { email, since, limit };
@@ -184,6 +214,26 @@ impl Cli {
             }
         }
     }
+}
+
+/// One line per key (tab-separated, a header first); `-` for a date that is not set yet.
+fn key_table(keys: &[auth_domain::KeyInfo]) -> String {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let mut lines = vec!["kid\tcreated\tsigns from\tsigns until\tretires at\tstate".to_owned()];
+    lines.extend(keys.iter().map(|k| {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            k.kid,
+            time(Some(k.created_at)),
+            time(Some(k.signs_from)),
+            time(k.signs_until),
+            time(k.retires_at),
+            k.state.as_str()
+        )
+    }));
+    lines.join("\n")
 }
 
 fn parse_time(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {

@@ -5,10 +5,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TrustedProxies};
 use auth_domain::{
-    AuthService, Clock, PasswordHasher, PasswordPolicy, Passwords, Readiness, RefreshTokenCodec, SessionPolicy, Stores,
-    SystemClock, ThrottlePolicy, TokenCodec, Tokens,
+    AuthService, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
+    RefreshTokenCodec, SessionPolicy, Stores, SystemClock, ThrottlePolicy, TokenCodec, Tokens,
 };
 use auth_persistence::{DieselStore, PoolSettings, run_migrations};
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub enum StartupError {
     Connections(String),
     #[error("{}", .0.join("; "))]
     TrustedProxies(Vec<String>),
+    #[error("signing keys: {0}")]
+    Keys(#[from] auth_domain::KeyError),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
 }
@@ -80,8 +83,16 @@ impl Components {
         store: Arc<DieselStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
+        let token_settings = auth_domain::TokenSettings::from(&settings.tokens);
+        let access = if settings.tokens.eddsa() {
+            let kek = KeyEncryptionKey::from_base64(settings.tokens.key_encryption_key.expose_secret())?;
+            let ring = KeyRing::load(store.clone(), kek, settings.tokens.key_policy(), clock.now())?;
+            TokenCodec::with_keys(&token_settings, Arc::new(ring))?
+        } else {
+            TokenCodec::new(&token_settings)?
+        };
         let tokens = Tokens {
-            access: TokenCodec::new(&auth_domain::TokenSettings::from(&settings.tokens))?,
+            access,
             refresh: RefreshTokenCodec::new(&settings.tokens.secret),
             sessions: SessionPolicy::from(&settings.sessions),
         };

@@ -41,7 +41,7 @@ fn migrate_applies_the_migrations_once() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "applied 7 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005\n"
+        "applied 8 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005, 20261130000006\n"
     );
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");
@@ -278,6 +278,38 @@ fn events_prints_json_lines_newest_first() {
     let out = run(auth_server("test", db.url()).args(["events", "--since", "yesterday"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not an RFC 3339 time"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn keys_list_and_rotate() {
+    let db = TestDatabase::sqlite();
+    let keys = |args: &[&str]| run(auth_server("test", db.url()).env("APP__TOKENS__ALGORITHM", "EdDSA").args(args));
+    let out = keys(&["keys", "list"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines[0], "kid\tcreated\tsigns from\tsigns until\tretires at\tstate");
+    let first: Vec<&str> = lines[1].split('\t').collect();
+    assert_eq!((lines.len(), first[3], first[4], first[5]), (2, "-", "-", "signing"), "{listed}");
+
+    let out = keys(&["keys", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let added = text(&out.stdout);
+    assert!(
+        added.starts_with("added signing key ") && added.ends_with("; it signs from 600 seconds from now\n"),
+        "{added}"
+    );
+    let kid = added.trim_start_matches("added signing key ").split(';').next().unwrap().to_owned();
+    let listed = text(&keys(&["keys", "list"]).stdout);
+    let rows: Vec<Vec<&str>> = listed.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert_eq!((rows[0][3], rows[0][5]), (rows[1][2], "signing"), "the first signs until the next signs");
+    assert_eq!((rows[1][0], rows[1][3], rows[1][5]), (kid.as_str(), "-", "next"));
+    assert_eq!(db.signing_keys().len(), 2);
+
+    let out = run(auth_server("test", db.url()).args(["keys", "list"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("tokens.algorithm is HS256"), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -388,3 +388,48 @@ fn production_refuses_any_origin_and_bad_origins_are_named() {
     assert!(found[0].contains("\"app.example.com\"") && found[1].contains("\"https://ok.example.com/\""), "{found:?}");
     assert!(found[2].contains("metrics.bind"), "{found:?}");
 }
+
+#[test]
+fn signing_settings_are_checked() {
+    let own_kek = "b3BlcmF0b3JzLW93bi1rZXktb2YtMzItYnl0ZXMhISE=";
+    let eddsa = |kek: &str| {
+        load(
+            Environment::Production,
+            &[
+                ("APP__TOKENS__SECRET", GOOD_SECRET),
+                ("APP__TOKENS__ALGORITHM", "EdDSA"),
+                ("APP__TOKENS__KEY_ENCRYPTION_KEY", kek),
+            ],
+        )
+    };
+    let shipped = load(Environment::Development, &[]).tokens.key_encryption_key.expose_secret().to_owned();
+    let cases: [(Settings, &str); 4] = [
+        (eddsa(&shipped), "tokens.key_encryption_key is a value shipped in config/"),
+        (eddsa("c2hvcnQ="), "tokens.key_encryption_key must be 32 bytes in base64"),
+        (
+            load(Environment::Development, &[("APP__TOKENS__ALGORITHM", "RS256")]),
+            "tokens.algorithm is \"RS256\"; it must be \"EdDSA\" or \"HS256\" (APP__TOKENS__ALGORITHM)",
+        ),
+        (
+            load(
+                Environment::Development,
+                &[("APP__TOKENS__ALGORITHM", "EdDSA"), ("APP__TOKENS__KEY_REFRESH_SECS", "0")],
+            ),
+            "tokens.key_refresh_secs",
+        ),
+    ];
+    for (settings, expected) in cases {
+        let environment = if settings.tokens.secret.expose_secret() == GOOD_SECRET {
+            Environment::Production
+        } else {
+            Environment::Development
+        };
+        let problems = problems(&settings, environment);
+        assert!(problems.iter().any(|p| p.contains(expected)), "{expected}: {problems:?}");
+    }
+    // the operator's own key passes; HS256 does not need one
+    eddsa(own_kek).validate(Environment::Production).unwrap();
+    let hs256 =
+        load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__TOKENS__KEY_ENCRYPTION_KEY", "")]);
+    hs256.validate(Environment::Production).unwrap();
+}

@@ -39,6 +39,21 @@ pub struct StoredUser {
     pub admin: bool,
 }
 
+/// A signing key row (`signing_keys`).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredSigningKey {
+    #[diesel(sql_type = Text)]
+    pub kid: String,
+    #[diesel(sql_type = Text)]
+    pub previous_kid: String,
+    #[diesel(sql_type = Timestamp)]
+    pub signs_from: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    pub public_key: String,
+    #[diesel(sql_type = Text)]
+    pub sealed_private_key: String,
+}
+
 /// An attempt counter row (`attempt_counters`).
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct StoredCounter {
@@ -188,6 +203,11 @@ impl TestDatabase {
             .into_iter()
             .map(|r| (r.kind, r.count))
             .collect()
+    }
+
+    /// Every signing key, by the time it signs from.
+    pub fn signing_keys(&self) -> Vec<StoredSigningKey> {
+        self.load("SELECT kid, previous_kid, signs_from, public_key, sealed_private_key FROM signing_keys ORDER BY signs_from, kid")
     }
 
     /// Every attempt counter, by id.

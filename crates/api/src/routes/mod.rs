@@ -2,6 +2,7 @@ pub(crate) mod admin_events;
 mod docs;
 mod fallback;
 pub(crate) mod health;
+pub(crate) mod jwks;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod metrics;
@@ -17,7 +18,7 @@ use actix_web::{Route, web};
 
 /// Every API route: path, method, handler. `configure` registers them and `routes` lists them, so the
 /// OpenAPI test can check that each one is documented.
-fn endpoints() -> [(&'static str, Method, Route); 12] {
+fn endpoints() -> [(&'static str, Method, Route); 13] {
     [
         ("/auth/register", Method::POST, web::post().to(register::register)),
         ("/auth/login", Method::POST, web::post().to(login::login)),
@@ -28,6 +29,7 @@ fn endpoints() -> [(&'static str, Method, Route); 12] {
         ("/auth/sessions/{id}", Method::DELETE, web::delete().to(session_end::end_session)),
         ("/auth/password", Method::POST, web::post().to(password::change_password)),
         ("/admin/events", Method::GET, web::get().to(admin_events::events)),
+        ("/.well-known/jwks.json", Method::GET, web::get().to(jwks::jwks)),
         ("/health/live", Method::GET, web::get().to(health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
         ("/metrics", Method::GET, web::get().to(metrics::metrics)),

@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod events;
+pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod password_change;

@@ -1,6 +1,7 @@
 mod events;
 mod revocations;
 mod sessions;
+mod signing_keys;
 mod throttles;
 mod users;
 

@@ -21,11 +21,16 @@ pub const MAX_PRODUCTION_LEEWAY_SECS: u64 = 60;
 pub const MIN_PRODUCTION_BCRYPT_COST: u32 = 10;
 
 fn shipped_secrets() -> Vec<String> {
+    shipped_values("secret")
+}
+
+/// The values of `tokens.<key>` committed in `config/`.
+fn shipped_values(key: &str) -> Vec<String> {
     SHIPPED_CONFIG_FILES
         .iter()
         .filter_map(|file| file.parse::<toml::Table>().ok())
-        .filter_map(|table| table.get("tokens")?.get("secret")?.as_str().map(str::to_owned))
-        .filter(|secret| !secret.is_empty())
+        .filter_map(|table| table.get("tokens")?.get(key)?.as_str().map(str::to_owned))
+        .filter(|value| !value.is_empty())
         .collect()
 }
 
@@ -34,6 +39,7 @@ impl Settings {
     pub fn validate(&self, environment: Environment) -> Result<(), SettingsError> {
         let mut problems = Vec::new();
         self.check_secret(environment, &mut problems);
+        self.check_signing(environment, &mut problems);
         if environment == Environment::Production {
             if self.tokens.leeway_secs > MAX_PRODUCTION_LEEWAY_SECS {
                 problems.push(format!(
@@ -82,6 +88,44 @@ impl Settings {
     /// Production needs a secret of its own: long, varied, and none of the values shipped in `config/`.
     /// Any environment refuses a shipped secret on an address other computers can reach: the
     /// development secret is public, and a token signed with it would be accepted.
+    /// The algorithm, and with EdDSA the key-encryption key: 32 bytes of base64, and in production one
+    /// of the operator's own.
+    fn check_signing(&self, environment: Environment, problems: &mut Vec<String>) {
+        let tokens = &self.tokens;
+        if !matches!(tokens.algorithm.as_str(), "EdDSA" | "HS256") {
+            problems.push(format!(
+                "tokens.algorithm is {:?}; it must be \"EdDSA\" or \"HS256\" (APP__TOKENS__ALGORITHM)",
+                tokens.algorithm
+            ));
+        }
+        if !tokens.eddsa() {
+            return;
+        }
+        let kek = tokens.key_encryption_key.expose_secret();
+        if auth_domain::KeyEncryptionKey::from_base64(kek).is_err() {
+            problems.push(
+                "tokens.key_encryption_key must be 32 bytes in base64, e.g. `openssl rand -base64 32` \
+                 (APP__TOKENS__KEY_ENCRYPTION_KEY)"
+                    .to_owned(),
+            );
+        } else if environment == Environment::Production
+            && shipped_values("key_encryption_key").iter().any(|s| s.trim() == kek.trim())
+        {
+            problems.push(
+                "tokens.key_encryption_key is a value shipped in config/: set APP__TOKENS__KEY_ENCRYPTION_KEY to a key of your own"
+                    .to_owned(),
+            );
+        }
+        in_range(problems, "tokens.key_rotation_days", tokens.key_rotation_days, TokenSettings::KEY_ROTATION_DAYS);
+        in_range(
+            problems,
+            "tokens.key_publish_lead_secs",
+            tokens.key_publish_lead_secs,
+            TokenSettings::KEY_PUBLISH_LEAD_SECS,
+        );
+        in_range(problems, "tokens.key_refresh_secs", tokens.key_refresh_secs, TokenSettings::KEY_REFRESH_SECS);
+    }
+
     fn check_secret(&self, environment: Environment, problems: &mut Vec<String>) {
         let secret = self.tokens.secret.expose_secret();
         let shipped = shipped_secrets().iter().any(|s| s.trim() == secret.trim());

@@ -46,7 +46,7 @@ impl FromStr for Environment {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -180,10 +180,34 @@ pub struct TokenSettings {
     pub access_ttl_secs: u64,
     pub leeway_secs: u64,
     pub prune_interval_secs: u64,
+    pub algorithm: String,
+    pub key_encryption_key: SecretString,
+    pub key_rotation_days: u64,
+    pub key_publish_lead_secs: u64,
+    pub key_refresh_secs: u64,
 }
 
 impl TokenSettings {
     pub const PRUNE_INTERVAL_SECS: RangeInclusive<u64> = 1..=7 * 24 * 3600;
+    pub const KEY_ROTATION_DAYS: RangeInclusive<u64> = 0..=3650;
+    pub const KEY_PUBLISH_LEAD_SECS: RangeInclusive<u64> = 0..=7 * 24 * 3600;
+    pub const KEY_REFRESH_SECS: RangeInclusive<u64> = 1..=24 * 3600;
+
+    /// Whether tokens are signed with EdDSA (else HS256); anything else is refused by `validate`.
+    pub fn eddsa(&self) -> bool {
+        self.algorithm == "EdDSA"
+    }
+
+    /// The rotation, publishing and re-reading of signing keys.
+    pub fn key_policy(&self) -> auth_domain::KeyPolicy {
+        let secs = |s: u64| chrono::TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX).min(i64::MAX / 1000));
+        auth_domain::KeyPolicy {
+            rotation: (self.key_rotation_days > 0).then(|| secs(self.key_rotation_days.saturating_mul(86_400))),
+            publish_lead: secs(self.key_publish_lead_secs),
+            refresh: secs(self.key_refresh_secs),
+            token_life: secs(self.access_ttl_secs.saturating_add(self.leeway_secs)),
+        }
+    }
 }
 
 /// What the token codec is built from.

@@ -72,7 +72,8 @@ impl Reply {
 }
 
 pub struct TestApp {
-    pub db: TestDatabase,
+    /// Shared with `another_instance`s of the app.
+    pub db: Arc<TestDatabase>,
     pub settings: Settings,
     components: Components,
 }
@@ -87,7 +88,13 @@ impl TestApp {
     /// The real service built from `settings` (which may point past `db`, through a proxy).
     pub fn with_settings(db: TestDatabase, settings: Settings) -> Self {
         let components = Components::build(&settings, Arc::new(auth_domain::SystemClock)).unwrap();
-        Self { db, settings, components }
+        Self { db: Arc::new(db), settings, components }
+    }
+
+    /// A second instance of the service on the same database and settings, its time read from `clock`.
+    pub fn another_instance(&self, clock: Arc<dyn auth_domain::Clock>) -> Self {
+        let components = Components::build(&self.settings, clock).unwrap();
+        Self { db: self.db.clone(), settings: self.settings.clone(), components }
     }
 
     /// The real service on `backend` with `vars` over the test settings, its time read from `clock`.
@@ -97,13 +104,13 @@ impl TestApp {
         pairs.extend_from_slice(vars);
         let settings = test_settings_with(&pairs);
         let components = Components::build(&settings, clock).unwrap();
-        Self { db, settings, components }
+        Self { db: Arc::new(db), settings, components }
     }
 
     /// An app over an existing store (e.g. one whose database is unreachable).
     pub fn over_store(db: TestDatabase, settings: Settings, store: Arc<DieselStore>) -> Self {
         let components = Components::over_store(&settings, store, Arc::new(auth_domain::SystemClock)).unwrap();
-        Self { db, settings, components }
+        Self { db: Arc::new(db), settings, components }
     }
 
     /// The service itself (what the command line calls).

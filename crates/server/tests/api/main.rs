@@ -13,6 +13,7 @@ mod faults;
 mod garbage;
 mod helpers;
 mod hostile;
+mod keys;
 mod login;
 mod logout;
 mod openapi;
