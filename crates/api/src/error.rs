@@ -126,6 +126,7 @@ impl From<TokenError> for ApiError {
             TokenError::Expired => Self::TokenExpired,
             TokenError::Invalid => Self::TokenInvalid,
             TokenError::IssueFailed => internal(&e),
+            TokenError::KeysUnavailable => Self::Unavailable,
         }
     }
 }

@@ -95,6 +95,13 @@ impl AuthService {
         self
     }
 
+    /// The access-token codec, for tests that need a token of a given time (a service whose clock read
+    /// that time would have issued it).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn token_codec(&self) -> &TokenCodec {
+        &self.tokens
+    }
+
     /// How many stored hashes logins replaced at the configured cost since this service started.
     pub fn rehashes(&self) -> u64 {
         self.rehashes.load(Ordering::Relaxed)

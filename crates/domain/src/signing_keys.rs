@@ -3,11 +3,12 @@
 //! they sign and until every token they signed has expired.
 
 use crate::store::StoreError;
+use crate::token::TokenError;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use secrecy::{ExposeSecret, SecretBox};
@@ -207,6 +208,8 @@ impl fmt::Debug for KeyRing {
 impl KeyRing {
     /// Reads the keys (making the first, or the next when rotation is due) and opens every one: a key
     /// the key-encryption key cannot open is an error here, at start-up, not at the first request.
+    /// A database that cannot be reached is no error here: the service starts, answers 503 where it
+    /// needs a key, and reads them as soon as it can (at most once a second until then).
     pub fn load(
         store: Arc<dyn KeyStore>,
         kek: KeyEncryptionKey,
@@ -223,8 +226,13 @@ impl KeyRing {
             reloading: Mutex::new(()),
             unknown_kid_reload: Mutex::new(None),
         };
-        ring.reload(now)?;
-        Ok(ring)
+        match ring.reload(now) {
+            Err(KeyError::Store(StoreError::Unavailable(e))) => {
+                tracing::warn!(error = %e, "signing keys not read: the database is unavailable; reading them when it is");
+                Ok(ring)
+            }
+            other => other.map(|()| ring),
+        }
     }
 
     fn current(&self) -> Arc<Loaded> {
@@ -261,6 +269,8 @@ impl KeyRing {
         now: DateTime<Utc>,
         signs_from: DateTime<Utc>,
     ) -> Result<StoredKey, KeyError> {
+        // Whole seconds, as every time the service stores and as tokens' iat.
+        let (now, signs_from) = (now.trunc_subsecs(0), signs_from.trunc_subsecs(0));
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|_| KeyError::Random)?;
         let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
@@ -326,31 +336,57 @@ impl KeyRing {
         }
     }
 
+    /// With no key read yet (the database was unavailable), tries again, at most once a second.
+    fn ensure_loaded(&self, now: DateTime<Utc>) -> Result<(), KeyError> {
+        if !self.current().keys.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut last = self.unknown_kid_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|at| now < at + TimeDelta::seconds(1)) {
+                return Err(KeyError::NoSigningKey);
+            }
+            *last = Some(now);
+        }
+        self.reload(now).inspect_err(|e| tracing::warn!(error = %e, "signing keys still unavailable"))
+    }
+
     /// The key to sign with now, and its `kid`.
     pub(crate) fn signing_key(&self, now: DateTime<Utc>) -> Result<(String, EncodingKey), KeyError> {
+        self.ensure_loaded(now)?;
         self.refresh_if_due(now);
         let loaded = self.current();
-        let key = loaded.keys.iter().rev().find(|k| k.signs_from <= now).ok_or(KeyError::NoSigningKey)?;
+        // The first key signs from when it was made; an instance whose clock runs a little behind the
+        // one that made it still signs with it rather than with nothing.
+        let key = loaded
+            .keys
+            .iter()
+            .rev()
+            .find(|k| k.signs_from <= now)
+            .or_else(|| loaded.keys.first())
+            .ok_or(KeyError::NoSigningKey)?;
         Ok((key.kid.clone(), key.encoding.clone()))
     }
 
-    /// The published key `kid`, re-reading once per `refresh` when it is unknown.
-    pub(crate) fn verifying_key(&self, kid: &str, now: DateTime<Utc>) -> Option<DecodingKey> {
+    /// The published key `kid` (`None`: not one of ours), re-reading once per `refresh` when it is
+    /// unknown. An error only while no key could be read at all.
+    pub(crate) fn verifying_key(&self, kid: &str, now: DateTime<Utc>) -> Result<Option<DecodingKey>, TokenError> {
+        self.ensure_loaded(now).map_err(|_| TokenError::KeysUnavailable)?;
         self.refresh_if_due(now);
         if let Some(key) = self.published_key(kid, now) {
-            return Some(key);
+            return Ok(Some(key));
         }
         {
             let mut last = self.unknown_kid_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.is_some_and(|at| now < at + self.policy.refresh) {
-                return None;
+                return Ok(None);
             }
             *last = Some(now);
         }
         if let Err(e) = self.reload(now) {
             tracing::warn!(error = %e, "signing keys could not be re-read for an unknown kid");
         }
-        self.published_key(kid, now)
+        Ok(self.published_key(kid, now))
     }
 
     fn published_key(&self, kid: &str, now: DateTime<Utc>) -> Option<DecodingKey> {
@@ -483,10 +519,10 @@ mod tests {
         let a = ring(&store, t0());
         let reads = store.key_reads.load(Ordering::SeqCst);
         for n in 0..1000 {
-            assert!(a.verifying_key(&format!("made-up-{n}"), t0() + TimeDelta::seconds(1)).is_none());
+            assert!(a.verifying_key(&format!("made-up-{n}"), t0() + TimeDelta::seconds(1)).unwrap().is_none());
         }
         assert_eq!(store.key_reads.load(Ordering::SeqCst), reads + 1, "one read for a thousand unknown kids");
-        assert!(a.verifying_key("made-up", t0() + TimeDelta::seconds(61)).is_none());
+        assert!(a.verifying_key("made-up", t0() + TimeDelta::seconds(61)).unwrap().is_none());
         // the refresh (due after 60 s) and the unknown kid's read
         assert!(store.key_reads.load(Ordering::SeqCst) <= reads + 3);
     }
@@ -497,7 +533,7 @@ mod tests {
         let (a, b) = (ring(&store, t0()), ring(&store, t0()));
         let added = b.rotate(t0() + TimeDelta::seconds(5)).unwrap();
         // a has not re-read yet, but a token naming the new kid makes it look
-        assert!(a.verifying_key(&added, t0() + TimeDelta::seconds(6)).is_some());
+        assert!(a.verifying_key(&added, t0() + TimeDelta::seconds(6)).unwrap().is_some());
     }
 
     #[test]
@@ -517,6 +553,42 @@ mod tests {
             Err(KeyError::Unsealable { .. })
         ));
         assert!(KeyEncryptionKey::from_base64("c2hvcnQ=").is_err());
+    }
+
+    #[test]
+    fn a_database_down_at_start_up_is_unavailable_until_it_answers() {
+        let store = Arc::new(MemoryStore::default());
+        store.unavailable.store(true, Ordering::SeqCst);
+        let a = ring(&store, t0());
+        assert!(matches!(a.signing_key(t0()), Err(KeyError::Store(StoreError::Unavailable(_)))));
+        assert_eq!(a.verifying_key("any", t0()).unwrap_err(), TokenError::KeysUnavailable);
+        store.unavailable.store(false, Ordering::SeqCst);
+        // at most one read a second while none could be made
+        assert!(a.signing_key(t0()).is_err());
+        assert!(a.signing_key(t0() + TimeDelta::seconds(1)).is_ok());
+        assert_eq!(store.stored_keys().len(), 1);
+    }
+
+    #[test]
+    fn a_checked_token_still_expires_and_a_changed_one_is_checked_again() {
+        use crate::token::{TokenCodec, TokenError, TokenSettings};
+        let store = Arc::new(MemoryStore::default());
+        let settings = TokenSettings {
+            secret: "a-secret-only-for-refresh-tokens-0123456789".to_owned().into(),
+            issuer: "auth-service".into(),
+            access_ttl_secs: 3600,
+            leeway_secs: 0,
+        };
+        let codec = TokenCodec::with_keys(&settings, Arc::new(ring(&store, t0()))).unwrap();
+        let issued = codec.issue(crate::user::UserId(7), t0()).unwrap();
+        let token = issued.token.expose_secret();
+        assert_eq!(codec.verify(token, t0()).unwrap().user_id.0, 7);
+        assert_eq!(codec.verify(token, t0() + TimeDelta::seconds(10)).unwrap().user_id.0, 7, "from the cache");
+        assert_eq!(codec.verify(token, t0() + TimeDelta::seconds(3600)).unwrap_err(), TokenError::Expired);
+        let mut changed = token.to_owned();
+        let last = changed.pop().unwrap();
+        changed.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(codec.verify(&changed, t0()).unwrap_err(), TokenError::Invalid);
     }
 
     #[test]

@@ -307,7 +307,7 @@ fn keys_list_and_rotate() {
     assert_eq!((rows[1][0], rows[1][3], rows[1][5]), (kid.as_str(), "-", "next"));
     assert_eq!(db.signing_keys().len(), 2);
 
-    let out = run(auth_server("test", db.url()).args(["keys", "list"]));
+    let out = run(auth_server("test", db.url()).env("APP__TOKENS__ALGORITHM", "HS256").args(["keys", "list"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("tokens.algorithm is HS256"), "{}", text(&out.stderr));
 }

@@ -44,6 +44,8 @@ fn compose_starts_the_service_after_postgres_is_healthy() {
     assert_eq!(env["APP_ENVIRONMENT"].as_str(), Some("production"));
     assert_eq!(env["APP__DATABASE__URL"].as_str(), Some("postgres://auth:${POSTGRES_PASSWORD}@db:5432/auth"));
     assert!(env["APP__TOKENS__SECRET"].as_str().unwrap().starts_with("${AUTH_TOKENS_SECRET:?"), "required, from .env");
+    let kek = env["APP__TOKENS__KEY_ENCRYPTION_KEY"].as_str().unwrap();
+    assert!(kek.starts_with("${AUTH_TOKENS_KEY_ENCRYPTION_KEY:?"), "required, from .env");
     assert_eq!(str_list(&auth["ports"]), vec!["127.0.0.1:8080:8080"], "published on loopback only");
     assert_eq!(str_list(&auth["healthcheck"]["test"]), vec!["CMD", "auth-server", "healthcheck"]);
 }
@@ -51,7 +53,9 @@ fn compose_starts_the_service_after_postgres_is_healthy() {
 #[test]
 fn the_env_example_names_every_variable_compose_requires() {
     let example = repo_file(".env.example");
-    for variable in ["POSTGRES_PASSWORD=", "AUTH_TOKENS_SECRET=", "AUTH_CORS_ALLOWED_ORIGINS="] {
+    for variable in
+        ["POSTGRES_PASSWORD=", "AUTH_TOKENS_SECRET=", "AUTH_TOKENS_KEY_ENCRYPTION_KEY=", "AUTH_CORS_ALLOWED_ORIGINS="]
+    {
         assert!(example.lines().any(|l| l.starts_with(variable)), "{variable} missing from .env.example");
     }
     assert!(repo_file(".gitignore").lines().any(|l| l == "/.env"), ".env must be ignored");

@@ -16,6 +16,8 @@ fn problems(settings: &Settings, environment: Environment) -> Vec<String> {
 }
 
 const GOOD_SECRET: &str = "a-production-secret-of-more-than-32-bytes";
+/// An operator's own key-encryption key (32 bytes, base64).
+const GOOD_KEK: &str = "b3BlcmF0b3JzLW93bi1rZXktb2YtMzItYnl0ZXMhISE=";
 
 #[test]
 fn development_uses_the_defaults() {
@@ -142,6 +144,7 @@ fn production_refuses_a_large_leeway_and_a_cheap_hash() {
         Environment::Production,
         &[
             ("APP__TOKENS__SECRET", GOOD_SECRET),
+            ("APP__TOKENS__KEY_ENCRYPTION_KEY", GOOD_KEK),
             ("APP__TOKENS__LEEWAY_SECS", "61"),
             ("APP__PASSWORD__BCRYPT_COST", "4"),
         ],
@@ -288,7 +291,10 @@ fn production_serves_metrics_on_loopback_only_by_default() {
 
 #[test]
 fn production_accepts_a_good_secret() {
-    let s = load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET)]);
+    let s = load(
+        Environment::Production,
+        &[("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__TOKENS__KEY_ENCRYPTION_KEY", GOOD_KEK)],
+    );
     s.validate(Environment::Production).unwrap();
 }
 
@@ -345,14 +351,18 @@ fn secrets_can_come_from_files() {
     std::fs::write(&secret_file, format!("{GOOD_SECRET}\n")).unwrap();
     let url_file = dir.path().join("database_url");
     std::fs::write(&url_file, "postgres://app:pw@db/auth").unwrap();
+    let kek_file = dir.path().join("key_encryption_key");
+    std::fs::write(&kek_file, format!("{GOOD_KEK}\n")).unwrap();
     let s = load(
         Environment::Production,
         &[
             ("APP__TOKENS__SECRET", "ignored-because-the-file-wins-0123456789"),
             ("APP__TOKENS__SECRET_FILE", secret_file.to_str().unwrap()),
             ("APP__DATABASE__URL_FILE", url_file.to_str().unwrap()),
+            ("APP__TOKENS__KEY_ENCRYPTION_KEY_FILE", kek_file.to_str().unwrap()),
         ],
     );
+    assert_eq!(s.tokens.key_encryption_key.expose_secret(), GOOD_KEK);
     assert_eq!(s.tokens.secret.expose_secret(), GOOD_SECRET, "the trailing newline is dropped");
     assert_eq!(s.database.url.expose_secret(), "postgres://app:pw@db/auth");
     s.validate(Environment::Production).unwrap();
@@ -391,7 +401,7 @@ fn production_refuses_any_origin_and_bad_origins_are_named() {
 
 #[test]
 fn signing_settings_are_checked() {
-    let own_kek = "b3BlcmF0b3JzLW93bi1rZXktb2YtMzItYnl0ZXMhISE=";
+    let own_kek = GOOD_KEK;
     let eddsa = |kek: &str| {
         load(
             Environment::Production,
@@ -403,7 +413,8 @@ fn signing_settings_are_checked() {
         )
     };
     let shipped = load(Environment::Development, &[]).tokens.key_encryption_key.expose_secret().to_owned();
-    let cases: [(Settings, &str); 4] = [
+    let cases: [(Settings, &str); 5] = [
+        (eddsa(""), "tokens.key_encryption_key is not set: set APP__TOKENS__KEY_ENCRYPTION_KEY"),
         (eddsa(&shipped), "tokens.key_encryption_key is a value shipped in config/"),
         (eddsa("c2hvcnQ="), "tokens.key_encryption_key must be 32 bytes in base64"),
         (
@@ -429,7 +440,13 @@ fn signing_settings_are_checked() {
     }
     // the operator's own key passes; HS256 does not need one
     eddsa(own_kek).validate(Environment::Production).unwrap();
-    let hs256 =
-        load(Environment::Production, &[("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__TOKENS__KEY_ENCRYPTION_KEY", "")]);
+    let hs256 = load(
+        Environment::Production,
+        &[
+            ("APP__TOKENS__SECRET", GOOD_SECRET),
+            ("APP__TOKENS__ALGORITHM", "HS256"),
+            ("APP__TOKENS__KEY_ENCRYPTION_KEY", ""),
+        ],
+    );
     hs256.validate(Environment::Production).unwrap();
 }

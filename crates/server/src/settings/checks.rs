@@ -102,7 +102,13 @@ impl Settings {
             return;
         }
         let kek = tokens.key_encryption_key.expose_secret();
-        if auth_domain::KeyEncryptionKey::from_base64(kek).is_err() {
+        if kek.trim().is_empty() {
+            problems.push(
+                "tokens.key_encryption_key is not set: set APP__TOKENS__KEY_ENCRYPTION_KEY to 32 random bytes in base64 \
+                 (`openssl rand -base64 32`); it seals the signing keys in the database"
+                    .to_owned(),
+            );
+        } else if auth_domain::KeyEncryptionKey::from_base64(kek).is_err() {
             problems.push(
                 "tokens.key_encryption_key must be 32 bytes in base64, e.g. `openssl rand -base64 32` \
                  (APP__TOKENS__KEY_ENCRYPTION_KEY)"

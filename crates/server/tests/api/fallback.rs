@@ -42,7 +42,11 @@ fn unreachable_database_app() -> TestApp {
 #[actix_web::test]
 async fn an_unreachable_database_is_a_quick_503_on_every_endpoint() {
     let app = unreachable_database_app();
-    let token = app.token_issued_at(1, chrono::Utc::now());
+    // shaped like the service's tokens (EdDSA, a kid): with no key readable, it cannot be told apart
+    let claims = serde_json::json!({"sub": "1", "iat": 0, "exp": 4_000_000_000_i64, "jti": "x", "iss": "auth-service"});
+    let header =
+        jsonwebtoken::Header { kid: Some("a-kid".into()), ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA) };
+    let token = jsonwebtoken::encode(&header, &claims, &crate::helpers::foreign_eddsa_key(1)).unwrap();
     let message = "Service temporarily unavailable. Please try again.";
     let register = app.register(EMAIL, PASSWORD).await;
     register.assert_fail(503, message);

@@ -212,18 +212,12 @@ impl TestApp {
     /// A token for `user_id` signed with the service's own key but issued at `issued_at`, as a
     /// service whose clock read `issued_at` would have issued it.
     pub fn token_issued_at(&self, user_id: i64, issued_at: DateTime<Utc>) -> String {
-        self.codec_with_secret(self.settings.tokens.secret.expose_secret())
-            .issue(UserId(user_id), issued_at)
-            .unwrap()
-            .token
-            .expose_secret()
-            .to_owned()
+        self.service().token_codec().issue(UserId(user_id), issued_at).unwrap().token.expose_secret().to_owned()
     }
 
     /// The `jti` a token carries (the key of its revocation row).
     pub fn jti_of(&self, token: &str) -> String {
-        let codec = self.codec_with_secret(self.settings.tokens.secret.expose_secret());
-        codec.verify(token, Utc::now()).unwrap().jti.as_str().to_owned()
+        claims_of(token)["jti"].as_str().unwrap().to_owned()
     }
 
     pub fn token_signed_with(&self, secret: &str, user_id: i64) -> String {
@@ -237,6 +231,13 @@ impl TestApp {
         })
         .unwrap()
     }
+}
+
+/// A PKCS#8 (RFC 8410) Ed25519 private key from a 32-byte seed: a key that is not the service's.
+pub fn foreign_eddsa_key(seed: u8) -> jsonwebtoken::EncodingKey {
+    let mut der = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    der.extend([seed; 32]);
+    jsonwebtoken::EncodingKey::from_ed_der(&der)
 }
 
 /// The claims of a JWT, read without checking it (the tests check what the service put there).

@@ -31,12 +31,7 @@ async fn jwks(app: &TestApp) -> (String, Value) {
     (cache, reply.body)
 }
 
-/// A PKCS#8 (RFC 8410) Ed25519 private key from a 32-byte seed: a key that is not ours.
-fn foreign_key(seed: u8) -> EncodingKey {
-    let mut der = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-    der.extend([seed; 32]);
-    EncodingKey::from_ed_der(&der)
-}
+use crate::helpers::foreign_eddsa_key as foreign_key;
 
 async fn eddsa_tokens_name_their_key_and_the_contract_holds(backend: Backend) {
     let app = TestApp::with_clock(backend, &[EDDSA], clock());
@@ -79,7 +74,7 @@ async fn the_jwks_publishes_public_parts_and_a_stock_library_verifies_with_it(ba
         jsonwebtoken::decode::<Value>(&token, &DecodingKey::from_jwk(jwk).unwrap(), &validation).unwrap().claims;
     assert_eq!(claims["sub"], "1");
 
-    let hs256 = TestApp::new(backend);
+    let hs256 = TestApp::with_clock(backend, &[("APP__TOKENS__ALGORITHM", "HS256")], clock());
     let (_, body) = jwks(&hs256).await;
     assert_eq!(body, json!({"keys": []}), "a symmetric key is never published");
 }
