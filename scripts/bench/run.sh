@@ -34,6 +34,8 @@ cargo build --release --locked -p auth-server --bin auth-server -p auth-loadtest
 bin=$root/target/release/auth-server
 mint=$root/target/release/mint-tokens
 export APP__TOKENS__SECRET="bench-secret-$(date +%s)-0123456789abcdefghijklmnop"
+# the key-encryption key the server seals its signing keys with, and mint-tokens opens them with
+export APP__TOKENS__KEY_ENCRYPTION_KEY=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
 cores=$(nproc)
 run_id=$(date +%s)
 report=$out/report.md
@@ -45,12 +47,12 @@ port=""
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-start_server() { # database url, bcrypt cost
+start_server() { # database url, bcrypt cost[, token algorithm (default: the configured one, EdDSA)]
   port=$(free_port)
   # The register scenarios create thousands of users from one address: the per-client registration
   # limit (abuse.register_per_ip_per_hour) is off here, so they measure hashing and storing.
   APP_ENVIRONMENT=development APP__SERVER__PORT=$port APP__DATABASE__URL=$1 APP__PASSWORD__BCRYPT_COST=$2 \
-    APP__ABUSE__REGISTER_PER_IP_PER_HOUR=0 APP__LOG__LEVEL=warn "$bin" serve >>"$out/server.log" 2>&1 &
+    APP__ABUSE__REGISTER_PER_IP_PER_HOUR=0 APP__TOKENS__ALGORITHM=${3:-EdDSA} APP__LOG__LEVEL=warn "$bin" serve >>"$out/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 200); do
     if APP_ENVIRONMENT=development APP__DATABASE__URL=$1 "$bin" healthcheck --url "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then
@@ -129,7 +131,7 @@ for backend in $backends; do
   # The login scenarios log in as another user: every login starts a session, and past
   # sessions.max_per_user the status token's own session would be ended (and status answer 401).
   post /auth/register '{"email":"bench-login@example.com","password":"bench-password"}' >/dev/null
-  "$mint" 1 "${BENCH_LOGOUT_TOKENS:-300000}" >"$out/tokens.txt"
+  APP__DATABASE__URL=$url "$mint" 1 "${BENCH_LOGOUT_TOKENS:-300000}" >"$out/tokens.txt"
 
   ceiling_rps=1
   ceiling=$(BENCH_TOKEN= load get.lua /health/live "$connections")
@@ -137,7 +139,7 @@ for backend in $backends; do
   row "$backend" "ceiling: GET /health/live" "$ceiling" no
   status_line=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
   status_rps=$(cut -d' ' -f1 <<<"$status_line")
-  row "$backend" "status, valid token" "$status_line" no
+  row "$backend" "status, valid token, EdDSA" "$status_line" no
   row "$backend" "status, revoked token (401 expected)" "$(BENCH_TOKEN=$revoked load get.lua /auth/status "$connections")" yes
   row "$backend" "logout, a fresh token each request" "$(BENCH_TOKENS_FILE=$out/tokens.txt load logout.lua /auth/logout "$connections")" no
   one_login=$(load login.lua /auth/login 1)
@@ -185,11 +187,19 @@ for backend in $backends; do
   [ "$rss" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss
   rows+=("| $backend | server peak RSS (cost 4 run) | | | | | | $((rss / 1024)) MiB |")
 
+  say "== $backend: HS256 tokens (the same status scenario, to compare with EdDSA)"
+  start_server "$url" 4 HS256
+  hs_token=$(post /auth/login '{"email":"bench@example.com","password":"bench-password"}' | token_of)
+  hs_line=$(BENCH_TOKEN=$hs_token load get.lua /auth/status "$connections")
+  row "$backend" "status, valid token, HS256" "$hs_line" no
+  hs_rps=$(cut -d' ' -f1 <<<"$hs_line")
+  stop_server >/dev/null
+
   one_p50=$(cut -d' ' -f2 <<<"$one_login")
   login_rps=$(cut -d' ' -f1 <<<"$login_line")
   hash_capacity=$(python3 -c 'import sys; print(int(sys.argv[1]) / (float(sys.argv[2]) / 1000))' "$cores" "$one_p50")
   slowdown=$(python3 -c 'import sys; print(f"{(1 - float(sys.argv[1]) / float(sys.argv[2])) * 100:.1f}%")' "$big_rps" "$baseline_rps")
-  targets+=("$backend: status ÷ ceiling $(ratio "$status_rps" "$ceiling_rps"); login ÷ (cores ÷ one hash) $(ratio "$login_rps" "$hash_capacity"); status in a 64-connection login flood ÷ idle $(ratio "$flooded_rps" "$status_rps"), its p99 $flooded_p99 ms (bar: 50); RSS before and after 1,000 concurrent logins $((rss_before / 1024)) → $((rss_storm / 1024)) MiB; status slowdown with $revoked_rows revoked rows $slowdown")
+  targets+=("$backend: status ÷ ceiling $(ratio "$status_rps" "$ceiling_rps") (EdDSA); status EdDSA ÷ HS256 $(ratio "$status_rps" "$hs_rps") (bar: 0.85); login ÷ (cores ÷ one hash) $(ratio "$login_rps" "$hash_capacity"); status in a 64-connection login flood ÷ idle $(ratio "$flooded_rps" "$status_rps"), its p99 $flooded_p99 ms (bar: 50); RSS before and after 1,000 concurrent logins $((rss_before / 1024)) → $((rss_storm / 1024)) MiB; status slowdown with $revoked_rows revoked rows $slowdown")
   [ "$backend" = postgres ] && psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" || true
 done
 

@@ -1,10 +1,14 @@
-//! The hot path's pure work: token encode and verify, email parsing.
+//! The hot path's pure work: token encode and verify (HS256, and EdDSA checked for the first time and
+//! from the cache of checked tokens), email parsing.
 
-use auth_domain::{Email, TokenCodec, TokenSettings, UserId};
+use auth_domain::testing::MemoryStore;
+use auth_domain::{Email, KeyEncryptionKey, KeyPolicy, KeyRing, TokenCodec, TokenSettings, UserId};
+use chrono::TimeDelta;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::{ExposeSecret, SecretString};
 use std::hint::black_box;
+use std::sync::Arc;
 
 fn codec() -> TokenCodec {
     TokenCodec::new(&TokenSettings {
@@ -28,9 +32,41 @@ fn tokens(c: &mut Criterion) {
     });
 }
 
+fn eddsa(c: &mut Criterion) {
+    let now = Utc::now();
+    let policy = KeyPolicy {
+        rotation: None,
+        publish_lead: TimeDelta::seconds(600),
+        refresh: TimeDelta::seconds(3600),
+        token_life: TimeDelta::seconds(3600),
+    };
+    let kek = KeyEncryptionKey::from_base64("YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMzI=").unwrap();
+    let ring = Arc::new(KeyRing::load(Arc::new(MemoryStore::default()), kek, policy, now).unwrap());
+    let settings = TokenSettings {
+        secret: SecretString::from("bench-secret-bench-secret-bench-secret"),
+        issuer: "auth-service".into(),
+        access_ttl_secs: 3600,
+        leeway_secs: 0,
+    };
+    let codec = TokenCodec::with_keys(&settings, ring.clone()).unwrap();
+    let token = codec.issue(UserId(42), now).unwrap().token.expose_secret().to_owned();
+    c.bench_function("token encode (EdDSA)", |b| b.iter(|| codec.issue(black_box(UserId(42)), now).unwrap()));
+    c.bench_function("token verify (EdDSA, checked before)", |b| {
+        b.iter(|| codec.verify(black_box(&token), now).unwrap())
+    });
+    // A codec of its own per check: an empty cache, so each check is the signature's.
+    c.bench_function("token verify (EdDSA, first check)", |b| {
+        b.iter_batched(
+            || TokenCodec::with_keys(&settings, ring.clone()).unwrap(),
+            |fresh| fresh.verify(black_box(&token), now).unwrap(),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
 fn emails(c: &mut Criterion) {
     c.bench_function("email parse", |b| b.iter(|| Email::parse(black_box("  Joe.Bloggs@Example.COM ")).unwrap()));
 }
 
-criterion_group!(benches, tokens, emails);
+criterion_group!(benches, tokens, eddsa, emails);
 criterion_main!(benches);
