@@ -1,0 +1,298 @@
+//! Verifies auth-service's access tokens inside another service, with no call to auth-service per
+//! request: the public keys come from its JWKS (`GET /.well-known/jwks.json`), cached as its
+//! `Cache-Control` says, fetched again for a `kid` not seen yet (at most once per cooldown), and kept in
+//! use for a bounded time when a fetch fails. Only EdDSA is accepted, only with a `kid` of the
+//! published keys, only from the configured issuer.
+//!
+//! Local verification cannot see a logout: a revoked token passes here until it expires. Keep access
+//! tokens short and let clients refresh, or call auth-service's `GET /auth/status` where an instant
+//! revocation matters.
+//!
+//! With the `actix` feature, `Authenticated` is an actix-web extractor that answers 401 in
+//! auth-service's JSON shape with its messages.
+
+#[cfg(feature = "actix")]
+pub mod actix;
+mod jwks;
+
+pub use jwks::{FetchError, Fetched, HttpJwks, JwksSource};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// Where the keys are, whose tokens to accept, and how patient to be.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// e.g. `http://auth:8080/.well-known/jwks.json`
+    pub jwks_url: String,
+    /// The `iss` auth-service puts in its tokens (`tokens.issuer`, default `auth-service`).
+    pub issuer: String,
+    /// Clock skew tolerated on expiry.
+    pub leeway: Duration,
+    /// A `kid` not in the cached keys triggers a fetch at most this often.
+    pub refetch_cooldown: Duration,
+    /// How long keys are fresh when the JWKS response names no `max-age`.
+    pub default_max_age: Duration,
+    /// When fetches fail, the keys in hand are used for at most this long after the last good fetch
+    /// (then every token is refused as unverifiable).
+    pub max_stale: Duration,
+    /// One fetch's limit.
+    pub fetch_timeout: Duration,
+}
+
+impl VerifierConfig {
+    pub fn new(jwks_url: impl Into<String>, issuer: impl Into<String>) -> Self {
+        Self {
+            jwks_url: jwks_url.into(),
+            issuer: issuer.into(),
+            leeway: Duration::ZERO,
+            refetch_cooldown: Duration::from_secs(30),
+            default_max_age: Duration::from_secs(300),
+            max_stale: Duration::from_secs(6 * 3600),
+            fetch_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What a verified token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub user_id: i64,
+    /// The session the token belongs to (`sid`); `None` for tokens issued before sessions.
+    pub session_id: Option<String>,
+    pub token_id: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("token expired")]
+    Expired,
+    /// Not ours: bad signature, unknown key, wrong algorithm or issuer, missing or malformed claims.
+    #[error("token invalid")]
+    Invalid,
+    /// No keys could be fetched (or the last good ones are older than `max_stale`).
+    #[error("the signing keys are unavailable")]
+    KeysUnavailable,
+}
+
+/// The time, injected so that expiry and caching can be tested without waiting.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawClaims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    #[serde(default)]
+    sid: Option<String>,
+}
+
+#[derive(Default)]
+struct Keys {
+    by_kid: HashMap<String, DecodingKey>,
+    fresh_until: Option<DateTime<Utc>>,
+    last_good_fetch: Option<DateTime<Utc>>,
+}
+
+/// Verifies tokens; share one per process (it is `Send + Sync`, and holds the cached keys).
+pub struct Verifier {
+    config: VerifierConfig,
+    source: Box<dyn JwksSource>,
+    clock: Arc<dyn Clock>,
+    validation: Validation,
+    keys: RwLock<Keys>,
+    fetching: Mutex<()>,
+    last_attempt: Mutex<Option<DateTime<Utc>>>,
+    last_unknown_kid_fetch: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+impl Verifier {
+    /// Fetches over HTTP from `config.jwks_url`, on the system clock. Nothing is fetched until the first
+    /// token comes.
+    pub fn new(config: VerifierConfig) -> Self {
+        let source = HttpJwks::new(&config.jwks_url, config.fetch_timeout);
+        Self::with_source(config, source, Arc::new(SystemClock))
+    }
+
+    pub fn with_source(config: VerifierConfig, source: impl JwksSource + 'static, clock: Arc<dyn Clock>) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        validation.set_issuer(&[config.issuer.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "jti"]);
+        Self {
+            config,
+            source: Box::new(source),
+            clock,
+            validation,
+            keys: RwLock::new(Keys::default()),
+            fetching: Mutex::new(()),
+            last_attempt: Mutex::new(None),
+            last_unknown_kid_fetch: Mutex::new(None),
+        }
+    }
+
+    /// Verifies `token`, fetching the keys first when they are missing, stale, or lack the token's
+    /// `kid` (a fetch blocks: in async code, see `verify_cached`).
+    pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let kid = kid_of(token)?;
+        let now = self.clock.now();
+        if !self.fresh(now) {
+            self.refresh(now);
+        }
+        if !self.knows(&kid) && self.may_fetch_for_unknown_kid(now) {
+            self.refresh(now);
+        }
+        self.check(token, &kid, now)
+    }
+
+    /// Verifies `token` with the keys in hand, or `None` when a fetch is needed first (the caller then
+    /// runs `verify` where blocking is allowed). Never blocks on the network.
+    pub fn verify_cached(&self, token: &str) -> Option<Result<Claims, VerifyError>> {
+        let kid = match kid_of(token) {
+            Ok(kid) => kid,
+            Err(e) => return Some(Err(e)),
+        };
+        let now = self.clock.now();
+        if !self.fresh(now) {
+            return None;
+        }
+        if !self.knows(&kid) {
+            // a fetch for a kid not seen yet, unless one was made within the cooldown
+            return (!self.may_fetch_for_unknown_kid_at(now)).then_some(Err(VerifyError::Invalid));
+        }
+        Some(self.check(token, &kid, now))
+    }
+
+    fn fresh(&self, now: DateTime<Utc>) -> bool {
+        self.read().fresh_until.is_some_and(|until| now < until)
+    }
+
+    fn knows(&self, kid: &str) -> bool {
+        self.read().by_kid.contains_key(kid)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn may_fetch_for_unknown_kid_at(&self, now: DateTime<Utc>) -> bool {
+        let last = self.last_unknown_kid_fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.is_none_or(|at| now >= at + delta(self.config.refetch_cooldown))
+    }
+
+    fn may_fetch_for_unknown_kid(&self, now: DateTime<Utc>) -> bool {
+        let mut last = self.last_unknown_kid_fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| now < at + delta(self.config.refetch_cooldown)) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
+    /// One fetch at a time; the others go on with the keys in hand. A failed fetch is tried again after
+    /// a second at the earliest, and the old keys serve until `max_stale` after the last good fetch.
+    fn refresh(&self, now: DateTime<Utc>) {
+        let Ok(_fetching) = self.fetching.lock() else { return };
+        {
+            let mut last = self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|at| now < at + TimeDelta::seconds(1)) && self.fresh(now) {
+                return;
+            }
+            *last = Some(now);
+        }
+        match self.source.fetch() {
+            Ok(fetched) => {
+                let by_kid = fetched
+                    .keys
+                    .into_iter()
+                    .filter_map(|(kid, x)| DecodingKey::from_ed_components(&x).ok().map(|key| (kid, key)))
+                    .collect();
+                let max_age = fetched.max_age.unwrap_or(self.config.default_max_age);
+                let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                *keys = Keys { by_kid, fresh_until: Some(now + delta(max_age)), last_good_fetch: Some(now) };
+            }
+            Err(e) => {
+                let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let usable = keys.last_good_fetch.is_some_and(|at| now < at + delta(self.config.max_stale));
+                if usable {
+                    tracing::warn!(error = %e, url = %self.config.jwks_url, "JWKS fetch failed; the keys in hand stay in use");
+                    // Stale keys stay in use; another attempt after the cooldown.
+                    keys.fresh_until = Some(now + delta(self.config.refetch_cooldown.min(self.config.default_max_age)));
+                } else {
+                    tracing::error!(error = %e, url = %self.config.jwks_url, "JWKS fetch failed; no usable keys");
+                    keys.by_kid.clear();
+                    keys.fresh_until = None;
+                }
+            }
+        }
+    }
+
+    fn check(&self, token: &str, kid: &str, now: DateTime<Utc>) -> Result<Claims, VerifyError> {
+        let key = {
+            let keys = self.read();
+            if keys.last_good_fetch.is_none() || (keys.by_kid.is_empty() && keys.fresh_until.is_none()) {
+                return Err(VerifyError::KeysUnavailable);
+            }
+            keys.by_kid.get(kid).cloned().ok_or(VerifyError::Invalid)?
+        };
+        let data =
+            jsonwebtoken::decode::<RawClaims>(token, &key, &self.validation).map_err(|_| VerifyError::Invalid)?;
+        let h = &data.header;
+        if h.jku.is_some() || h.jwk.is_some() || h.x5u.is_some() || h.x5c.is_some() || h.crit.is_some() {
+            return Err(VerifyError::Invalid);
+        }
+        let claims = data.claims;
+        let user_id = claims.sub.parse::<i64>().ok().filter(|id| *id > 0).ok_or(VerifyError::Invalid)?;
+        let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(VerifyError::Invalid)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(VerifyError::Invalid)?;
+        let leeway = delta(self.config.leeway);
+        if expires_at <= issued_at || issued_at > now.checked_add_signed(leeway).ok_or(VerifyError::Invalid)? {
+            return Err(VerifyError::Invalid);
+        }
+        if expires_at.checked_add_signed(leeway).ok_or(VerifyError::Invalid)? <= now {
+            return Err(VerifyError::Expired);
+        }
+        Ok(Claims { user_id, session_id: claims.sid, token_id: claims.jti, issued_at, expires_at })
+    }
+}
+
+/// The `kid` of an EdDSA token; anything else is not one of ours.
+fn kid_of(token: &str) -> Result<String, VerifyError> {
+    if token.len() > 8 * 1024 {
+        return Err(VerifyError::Invalid);
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Invalid)?;
+    if header.alg != Algorithm::EdDSA {
+        return Err(VerifyError::Invalid);
+    }
+    header.kid.ok_or(VerifyError::Invalid)
+}
