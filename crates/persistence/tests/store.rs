@@ -1,7 +1,7 @@
 use auth_domain::{
-    Email, EventKind, EventQuery, EventStore, InsertUserError, LogoutScope, NewEvent, NewRevocation, NewUser,
-    PasswordHash, RevocationStore, RevokeOutcome, SessionStore, StoreError, ThrottlePolicy, ThrottleStore, TokenId,
-    UserId, UserStore,
+    Email, EventKind, EventQuery, EventStore, InsertUserError, KeyStore, LogoutScope, NewEvent, NewRevocation, NewUser,
+    PasswordHash, RevocationStore, RevokeOutcome, SessionStore, StoreError, StoredKey, ThrottlePolicy, ThrottleStore,
+    TokenId, UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -492,7 +492,40 @@ fn events_are_stored_found_aggregated_and_pruned(backend: Backend) {
     assert_eq!(db.event_kinds(), [("logout".to_owned(), 1)]);
 }
 
+/// Of instances adding the key that follows the same one at once, exactly one succeeds.
+fn one_signing_key_follows_another(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = Arc::new(store(&db));
+    let key = |kid: &str, previous: &str| StoredKey {
+        kid: kid.to_owned(),
+        previous_kid: previous.to_owned(),
+        created_at: t0(),
+        signs_from: t0(),
+        public_key: format!("public-{kid}"),
+        sealed_private_key: format!("sealed-{kid}"),
+    };
+    assert!(store.add_signing_key(&key("k1", "")).unwrap());
+    assert!(!store.add_signing_key(&key("other-first", "")).unwrap(), "one first key");
+    let barrier = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, barrier, key) = (store.clone(), barrier.clone(), key(&format!("k2-{n}"), "k1"));
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.add_signing_key(&key).unwrap()
+            })
+        })
+        .collect();
+    let added = threads.into_iter().map(|t| t.join().unwrap()).filter(|added| *added).count();
+    assert_eq!(added, 1);
+    let keys = store.signing_keys().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!((keys[0].kid.as_str(), keys[1].previous_kid.as_str()), ("k1", "k1"));
+    assert_eq!(keys[0], key("k1", ""), "stored whole");
+}
+
 on_both_backends!(
+    one_signing_key_follows_another,
     events_are_stored_found_aggregated_and_pruned,
     attempt_counters_are_shared_and_lose_no_count,
     a_rehash_replaces_only_the_hash_it_read,

@@ -8,6 +8,8 @@ use std::process::Stdio;
 
 const PASSWORD: &str = "correct-horse-battery-staple";
 const SECRET: &str = "a-signing-secret-that-must-never-be-logged-0123456789";
+/// The key-encryption key (32 bytes, base64): neither it nor a sealed signing key may be logged.
+const KEK: &str = "bmV2ZXItbG9nLXRoZS1rZXktZW5jcnlwdGlvbi1rZXk=";
 
 fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
     let reply = http(port, method, path, headers, body).unwrap();
@@ -20,12 +22,26 @@ fn body_field(reply: &str, field: &str) -> String {
     json[field].as_str().unwrap().to_owned()
 }
 
-fn run_and_capture_logs(format: &str) -> (String, String, [String; 2]) {
+/// The sealed private key of the (only) signing key, as the database holds it.
+fn sealed_signing_key(db: &std::path::Path) -> String {
+    let db = auth_testkit::TestDatabase::sqlite_at(db);
+    let keys = db.signing_keys();
+    assert_eq!(keys.len(), 1);
+    keys[0].sealed_private_key.clone()
+}
+
+fn run_and_capture_logs(format: &str) -> (String, String, [String; 3]) {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let server = Served::start(
         &format!("sqlite://{}/auth.db", dir.path().display()),
-        &[("APP__TOKENS__SECRET", SECRET), ("APP__LOG__FORMAT", format), ("RUST_LOG", "debug")],
+        &[
+            ("APP__TOKENS__SECRET", SECRET),
+            ("APP__TOKENS__ALGORITHM", "EdDSA"),
+            ("APP__TOKENS__KEY_ENCRYPTION_KEY", KEK),
+            ("APP__LOG__FORMAT", format),
+            ("RUST_LOG", "debug"),
+        ],
         Stdio::from(std::fs::File::create(&log_path).unwrap()),
     );
     let port = server.port;
@@ -59,14 +75,15 @@ fn run_and_capture_logs(format: &str) -> (String, String, [String; 2]) {
     assert!(request(port, "POST", "/auth/logout", &[("Authorization", &bearer)], "").starts_with("HTTP/1.1 401"));
 
     drop(server);
-    (std::fs::read_to_string(&log_path).unwrap(), token, [refresh, new_refresh])
+    let sealed = sealed_signing_key(&dir.path().join("auth.db"));
+    (std::fs::read_to_string(&log_path).unwrap(), token, [refresh, new_refresh, sealed])
 }
 
 /// How many requests `run_and_capture_logs` sends.
 const REQUESTS: usize = 11;
 
 fn assert_clean(format: &str) {
-    let (logs, token, refresh_tokens) = run_and_capture_logs(format);
+    let (logs, token, kept) = run_and_capture_logs(format);
     assert!(logs.contains("/auth/logout"), "the requests were logged at all:\n{logs}");
     assert!(logs.contains("user logged in"), "{logs}");
     let signature = token.rsplit('.').next().unwrap();
@@ -75,8 +92,10 @@ fn assert_clean(format: &str) {
         ("token", token.as_str()),
         ("token signature", signature),
         ("secret", SECRET),
-        ("refresh token", refresh_tokens[0].as_str()),
-        ("rotated refresh token", refresh_tokens[1].as_str()),
+        ("refresh token", kept[0].as_str()),
+        ("rotated refresh token", kept[1].as_str()),
+        ("key-encryption key", KEK),
+        ("sealed signing key", &kept[2][..40]),
     ] {
         assert!(!logs.contains(needle), "the {what} appears in the {format} logs:\n{logs}");
     }
