@@ -102,7 +102,7 @@ pub(crate) struct EventView {
     #[schema(format = DateTime)]
     pub at: String,
     /// register, login_succeeded, login_failed, login_throttled, refresh, refresh_reuse_detected, logout,
-    /// session_ended, password_changed, user_deleted
+    /// session_ended, password_changed, user_deleted, key_rotated
     pub kind: String,
     /// null when unknown (a failed login for an unknown email)
     pub user_id: Option<i64>,

@@ -15,10 +15,12 @@ pub enum EventKind {
     SessionEnded,
     PasswordChanged,
     UserDeleted,
+    /// A signing key was added after another (by the schedule or `auth-server keys rotate`).
+    KeyRotated,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Register,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -29,6 +31,7 @@ impl EventKind {
         Self::SessionEnded,
         Self::PasswordChanged,
         Self::UserDeleted,
+        Self::KeyRotated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl EventKind {
             Self::SessionEnded => "session_ended",
             Self::PasswordChanged => "password_changed",
             Self::UserDeleted => "user_deleted",
+            Self::KeyRotated => "key_rotated",
         }
     }
 }

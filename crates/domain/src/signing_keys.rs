@@ -107,7 +107,8 @@ pub trait KeyStore: Send + Sync {
     /// Every signing key, oldest first.
     fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
 
-    /// Adds the key unless another already follows `key.previous_kid`; whether it was added.
+    /// Adds the key unless another already follows `key.previous_kid`; whether it was added. A key that
+    /// follows another is a rotation: a `key_rotated` event is stored with it, in one transaction.
     fn add_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
 }
 

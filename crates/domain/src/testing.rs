@@ -479,6 +479,17 @@ impl KeyStore for MemoryStore {
             return Ok(false);
         }
         inner.keys.push(key.clone());
+        if !key.previous_kid.is_empty() {
+            let event = NewEvent {
+                at: key.created_at,
+                kind: EventKind::KeyRotated,
+                user_id: None,
+                email: None,
+                client: crate::session::ClientInfo::default(),
+                session_id: None,
+            };
+            inner.record(&event, EventKind::KeyRotated, None);
+        }
         Ok(true)
     }
 }

@@ -1,8 +1,10 @@
 use super::DieselStore;
+use crate::connection::DbConnection;
 use crate::error::{is_unique_violation, query_failed};
 use crate::schema::signing_keys;
-use auth_domain::{KeyStore, StoreError, StoredKey};
+use auth_domain::{ClientInfo, EventKind, KeyStore, NewEvent, StoreError, StoredKey};
 use chrono::NaiveDateTime;
+use diesel::Connection;
 use diesel::prelude::*;
 
 type KeyRow = (String, String, NaiveDateTime, NaiveDateTime, String, String);
@@ -35,16 +37,30 @@ impl KeyStore for DieselStore {
     }
 
     fn add_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let inserted = diesel::insert_into(signing_keys::table)
-            .values((
-                signing_keys::kid.eq(&key.kid),
-                signing_keys::previous_kid.eq(&key.previous_kid),
-                signing_keys::created_at.eq(key.created_at.naive_utc()),
-                signing_keys::signs_from.eq(key.signs_from.naive_utc()),
-                signing_keys::public_key.eq(&key.public_key),
-                signing_keys::sealed_private_key.eq(&key.sealed_private_key),
-            ))
-            .execute(&mut self.conn()?);
+        let inserted = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            diesel::insert_into(signing_keys::table)
+                .values((
+                    signing_keys::kid.eq(&key.kid),
+                    signing_keys::previous_kid.eq(&key.previous_kid),
+                    signing_keys::created_at.eq(key.created_at.naive_utc()),
+                    signing_keys::signs_from.eq(key.signs_from.naive_utc()),
+                    signing_keys::public_key.eq(&key.public_key),
+                    signing_keys::sealed_private_key.eq(&key.sealed_private_key),
+                ))
+                .execute(conn)?;
+            if !key.previous_kid.is_empty() {
+                let event = NewEvent {
+                    at: key.created_at,
+                    kind: EventKind::KeyRotated,
+                    user_id: None,
+                    email: None,
+                    client: ClientInfo::default(),
+                    session_id: None,
+                };
+                super::events::insert_event(conn, &event, EventKind::KeyRotated, None)?;
+            }
+            Ok(())
+        });
         match self.track(inserted) {
             Ok(_) => Ok(true),
             // Another instance added the key that follows the same one first.

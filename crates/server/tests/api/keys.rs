@@ -141,6 +141,8 @@ async fn a_rotation_on_one_instance_reaches_the_other(backend: Backend) {
     let (_, body) = jwks(&a).await;
     assert_eq!(body["keys"].as_array().unwrap().len(), 2);
     assert_eq!(a.db.signing_keys().len(), 2, "one rotation");
+    let rotations = a.db.event_kinds().into_iter().filter(|(kind, _)| kind == "key_rotated").count();
+    assert_eq!(rotations, 1, "recorded with the key");
 }
 
 async fn a_wrong_key_encryption_key_fails_at_start_up(backend: Backend) {
