@@ -397,15 +397,18 @@ impl KeyRing {
             .then(|| key.decoding.clone())
     }
 
-    /// `(kid, x)` of every published key (public parts only), for the JWKS.
-    pub fn published(&self, now: DateTime<Utc>) -> Vec<(String, String)> {
+    /// `(kid, x)` of every published key (public parts only), for the JWKS. An error while no key could
+    /// be read at all: an empty set would tell verifiers (who cache it) that no token is valid.
+    pub fn published(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>, KeyError> {
+        self.ensure_loaded(now)?;
         self.refresh_if_due(now);
-        self.current()
+        Ok(self
+            .current()
             .keys
             .iter()
             .filter(|k| k.state(now, self.policy.token_life) != KeyState::Retired)
             .map(|k| (k.kid.clone(), k.public_key.clone()))
-            .collect()
+            .collect())
     }
 
     /// Every key with its dates and state, oldest first (re-read now).
@@ -487,7 +490,7 @@ mod tests {
         let (kid_a, _) = a.signing_key(t0()).unwrap();
         let (kid_b, _) = b.signing_key(t0()).unwrap();
         assert_eq!(kid_a, kid_b);
-        assert_eq!(a.published(t0()).len(), 1);
+        assert_eq!(a.published(t0()).unwrap().len(), 1);
     }
 
     #[test]
@@ -504,7 +507,7 @@ mod tests {
         let next = keys.iter().find(|k| k.kid != first).unwrap();
         assert_eq!((next.previous_kid.as_str(), next.signs_from), (first.as_str(), due + TimeDelta::seconds(600)));
         // published at once, signing after the lead; the old key verifies until its tokens expired
-        assert_eq!(a.published(due).len(), 2);
+        assert_eq!(a.published(due).unwrap().len(), 2);
         assert_eq!(b.signing_key(due + TimeDelta::seconds(599)).unwrap().0, first);
         assert_eq!(b.signing_key(due + TimeDelta::seconds(600)).unwrap().0, next.kid);
         let switched = due + TimeDelta::seconds(600);
@@ -563,6 +566,7 @@ mod tests {
         let a = ring(&store, t0());
         assert!(matches!(a.signing_key(t0()), Err(KeyError::Store(StoreError::Unavailable(_)))));
         assert_eq!(a.verifying_key("any", t0()).unwrap_err(), TokenError::KeysUnavailable);
+        assert!(a.published(t0()).is_err(), "no empty key set while none could be read");
         store.unavailable.store(false, Ordering::SeqCst);
         // at most one read a second while none could be made
         assert!(a.signing_key(t0()).is_err());

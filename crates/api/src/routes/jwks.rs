@@ -34,11 +34,12 @@ pub(crate) struct Jwk {
     tag = "keys",
     responses(
         (status = 200, description = "The published keys; `Cache-Control: public, max-age=N` with N at most half `tokens.key_publish_lead_secs`", body = JwkSet),
+        (status = 503, description = "The keys cannot be read (database unavailable); never an empty set instead", body = crate::wire::MessageBody),
     )
 )]
 pub async fn jwks(service: web::Data<AuthService>) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let published = run_blocking(move || Ok::<_, ApiError>(service.published_keys())).await?;
+    let published = run_blocking(move || service.published_keys().map_err(|_| ApiError::Unavailable)).await?;
     let keys = published
         .keys
         .into_iter()

@@ -12,11 +12,12 @@ pub struct PublishedKeys {
 
 impl AuthService {
     /// Every published signing key. With HS256 there is none: a symmetric key is never published.
-    pub fn published_keys(&self) -> PublishedKeys {
-        match self.tokens.key_ring() {
-            Some(ring) => PublishedKeys { keys: ring.published(self.clock.now()), max_age: ring.max_cache_age() },
+    /// An error while the keys cannot be read (the database is unavailable).
+    pub fn published_keys(&self) -> Result<PublishedKeys, KeyError> {
+        Ok(match self.tokens.key_ring() {
+            Some(ring) => PublishedKeys { keys: ring.published(self.clock.now())?, max_age: ring.max_cache_age() },
             None => PublishedKeys { keys: Vec::new(), max_age: TimeDelta::minutes(5) },
-        }
+        })
     }
 
     /// Every signing key with its dates (`auth-server keys list`); `None` with HS256.

@@ -53,6 +53,7 @@ async fn an_unreachable_database_is_a_quick_503_on_every_endpoint() {
     assert_eq!(register.headers.get("retry-after").unwrap(), "1");
     app.login(EMAIL, PASSWORD).await.assert_fail(503, message);
     app.status(&token).await.assert_fail(503, message);
+    app.call(TestRequest::get().uri("/.well-known/jwks.json")).await.assert_fail(503, message);
     app.logout(&token).await.assert_fail(503, message);
     // readiness says so; liveness does not depend on the database
     app.call(TestRequest::get().uri("/health/ready")).await.assert_fail(503, "Not ready: the database is unreachable.");
