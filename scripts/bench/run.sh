@@ -30,7 +30,7 @@ fi
 command -v python3 >/dev/null 2>&1 || { say "python3 is needed (to fill the revocation table)"; exit 1; }
 
 say "building in release mode"
-cargo build --release --locked -p auth-server --bin auth-server -p auth-loadtest --bin mint-tokens >&2
+cargo build --release --locked -p auth-server --bin auth-server -p auth-loadtest --bin mint-tokens --bin bench-chart >&2
 bin=$root/target/release/auth-server
 mint=$root/target/release/mint-tokens
 export APP__TOKENS__SECRET="bench-secret-$(date +%s)-0123456789abcdefghijklmnop"
@@ -39,6 +39,9 @@ export APP__TOKENS__KEY_ENCRYPTION_KEY=$(python3 -c 'import base64, os; print(ba
 cores=$(nproc)
 run_id=$(date +%s)
 report=$out/report.md
+# the same figures, one row per line and tab-separated, for the chart
+tsv=$out/report.tsv
+: >"$tsv"
 rows=()
 targets=()
 peak_rss_kb=0
@@ -92,6 +95,7 @@ row() { # backend scenario "rps p50 p99 non2xx sockerr" expected-non2xx(yes/no) 
   errors=$sockerr
   [ "$4" = yes ] || errors=$((sockerr + non2xx))
   rows+=("| $backend | $scenario | $(printf '%.0f' "$rps") | $(ratio "$rps" "$ceiling_rps") | $p50 | $p99 | $errors | ${5:-} |")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$scenario" "$rps" "$(ratio "$rps" "$ceiling_rps")" "$p50" "$p99" >>"$tsv"
   say "$backend / $scenario: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors"
 }
 
@@ -215,4 +219,5 @@ done
   printf -- '- %s\n' "${targets[@]}"
   echo "- peak server RSS over the whole run: $((peak_rss_kb / 1024)) MiB"
 } | tee "$report"
-say "report written to $report"
+"$root/target/release/bench-chart" "$tsv" "$out/report.svg"
+say "report written to $report, chart to $out/report.svg"
