@@ -45,6 +45,9 @@ fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
+/// A bar series: its label and the figure of a row it draws.
+type Series<'a> = (&'a str, fn(&Row) -> f64);
+
 /// Horizontal bars, one group per scenario, one bar per backend (and per series, for latency).
 fn panel(
     area: &Area<'_>,
@@ -52,7 +55,7 @@ fn panel(
     rows: &[Row],
     scenarios: &[String],
     backends: &[String],
-    series: &[(&str, fn(&Row) -> f64)],
+    series: &[Series<'_>],
     log: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let max = rows.iter().flat_map(|r| series.iter().map(move |(_, f)| f(r))).fold(0.0_f64, f64::max);
