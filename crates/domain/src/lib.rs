@@ -13,6 +13,7 @@ mod service;
 mod session;
 mod signing_keys;
 mod store;
+mod store_error;
 mod throttle;
 mod token;
 mod use_cases;

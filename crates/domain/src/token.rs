@@ -277,7 +277,10 @@ impl TokenCodec {
                     let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
                     let kid =
                         header.kid.as_deref().filter(|_| header.alg == Algorithm::EdDSA).ok_or(TokenError::Invalid)?;
-                    let key = ring.verifying_key(kid, now)?.ok_or(TokenError::Invalid)?;
+                    let key = ring
+                        .verifying_key(kid, now)
+                        .map_err(|_| TokenError::KeysUnavailable)?
+                        .ok_or(TokenError::Invalid)?;
                     let data =
                         jsonwebtoken::decode::<Claims>(token, &key, validation).map_err(|_| TokenError::Invalid)?;
                     refuse_key_selection(&data.header, true)?;
@@ -567,5 +570,43 @@ mod tests {
             assert!(!debug.contains(SECRET), "{debug}");
             assert!(!debug.contains(issued.token.expose_secret()), "{debug}");
         }
+    }
+
+    fn eddsa_t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
+    }
+
+    /// A key ring over an in-memory store: one Ed25519 key, signing from `eddsa_t0`.
+    fn eddsa_ring(store: &Arc<crate::testing::MemoryStore>) -> KeyRing {
+        let kek =
+            crate::signing_keys::KeyEncryptionKey::from_base64("dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMiE=").unwrap();
+        let policy = crate::signing_keys::KeyPolicy {
+            rotation: None,
+            publish_lead: TimeDelta::seconds(600),
+            refresh: TimeDelta::seconds(60),
+            token_life: TimeDelta::seconds(3600),
+        };
+        KeyRing::load(store.clone(), kek, policy, eddsa_t0()).unwrap()
+    }
+
+    #[test]
+    fn a_checked_token_still_expires_and_a_changed_one_is_checked_again() {
+        let store = Arc::new(crate::testing::MemoryStore::default());
+        let settings = TokenSettings {
+            secret: "a-secret-only-for-refresh-tokens-0123456789".to_owned().into(),
+            issuer: "auth-service".into(),
+            access_ttl_secs: 3600,
+            leeway_secs: 0,
+        };
+        let codec = TokenCodec::with_keys(&settings, Arc::new(eddsa_ring(&store))).unwrap();
+        let issued = codec.issue(crate::user::UserId(7), eddsa_t0()).unwrap();
+        let token = issued.token.expose_secret();
+        assert_eq!(codec.verify(token, eddsa_t0()).unwrap().user_id.0, 7);
+        assert_eq!(codec.verify(token, eddsa_t0() + TimeDelta::seconds(10)).unwrap().user_id.0, 7, "from the cache");
+        assert_eq!(codec.verify(token, eddsa_t0() + TimeDelta::seconds(3600)).unwrap_err(), TokenError::Expired);
+        let mut changed = token.to_owned();
+        let last = changed.pop().unwrap();
+        changed.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(codec.verify(&changed, eddsa_t0()).unwrap_err(), TokenError::Invalid);
     }
 }
