@@ -41,6 +41,19 @@ address=$(sed -n 's/^listening on //p' "$work/address")
 [ -n "$address" ] || { cat "$work/server.log" >&2; say "no address reported"; exit 1; }
 say "server on $address"
 
+# An administrator, for GET /admin/events: registered over the API, made admin with the command line.
+admin_email="api-check-admin@example.com"
+admin_token=$(python3 - "http://$address/auth/register" "$admin_email" <<'PY'
+import json, sys, urllib.request
+body = json.dumps({"email": sys.argv[2], "password": "api-check-password"}).encode()
+request = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(request, timeout=10))["auth_token"])
+PY
+)
+APP_ENVIRONMENT=test APP__DATABASE__URL="sqlite://$work/auth.db" \
+  "$binary" user set-admin --email "$admin_email" --admin true >/dev/null
+export API_CHECK_ADMIN_TOKEN=$admin_token
+
 cd scripts/api-check
 export API_CHECK_BASE_URL="http://$address" SCHEMATHESIS_HOOKS=hooks PYTHONPATH=.
 "$root/$venv/bin/schemathesis" run "http://$address/openapi.json" \

@@ -37,7 +37,7 @@ fn query(request: &HttpRequest) -> Result<EventQuery, ApiError> {
     tag = "admin",
     security(("bearer" = [])),
     params(
-        ("email" = Option<String>, Query, description = "Only events of this email (as recorded, or of the user who has it now)"),
+        ("email" = Option<String>, Query, description = "Only events of this email (as recorded, or of the user who has it now); an address register would accept, else 400", format = Email, min_length = 3),
         ("limit" = Option<u32>, Query, description = "At most this many (1 to 1000, default 100)", minimum = 1, maximum = 1000),
     ),
     responses(
