@@ -64,6 +64,13 @@ pub struct NewEvent {
     pub session_id: Option<SessionId>,
 }
 
+impl NewEvent {
+    /// An event of the service itself: no user, no client, no session (a key rotation).
+    pub fn system(kind: EventKind, at: DateTime<Utc>) -> Self {
+        Self { at, kind, user_id: None, email: None, client: ClientInfo::default(), session_id: None }
+    }
+}
+
 /// A stored event. `count` is above one only for aggregated kinds (`login_throttled`: one row per
 /// client, email and window however many attempts were refused).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -90,6 +90,14 @@ pub struct StoredKey {
     pub sealed_private_key: String,
 }
 
+impl StoredKey {
+    /// The event a store writes with this key when it follows another (the first key is no rotation).
+    pub fn rotation_event(&self) -> Option<crate::event::NewEvent> {
+        (!self.previous_kid.is_empty())
+            .then(|| crate::event::NewEvent::system(crate::event::EventKind::KeyRotated, self.created_at))
+    }
+}
+
 impl fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredKey")
@@ -196,7 +204,8 @@ pub struct KeyRing {
     /// When the keys were last read (or a read last failed).
     read_at: Mutex<DateTime<Utc>>,
     reloading: Mutex<()>,
-    unknown_kid_reload: Mutex<Option<DateTime<Utc>>>,
+    /// When a read outside the schedule (an unknown kid, or no key read yet) last happened.
+    forced_read: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -224,7 +233,7 @@ impl KeyRing {
             loaded: RwLock::new(empty),
             read_at: Mutex::new(now),
             reloading: Mutex::new(()),
-            unknown_kid_reload: Mutex::new(None),
+            forced_read: Mutex::new(None),
         };
         match ring.reload(now) {
             Err(KeyError::Store(StoreError::Unavailable(e))) => {
@@ -342,7 +351,7 @@ impl KeyRing {
             return Ok(());
         }
         {
-            let mut last = self.unknown_kid_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut last = self.forced_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.is_some_and(|at| now < at + TimeDelta::seconds(1)) {
                 return Err(KeyError::NoSigningKey);
             }
@@ -377,7 +386,7 @@ impl KeyRing {
             return Ok(Some(key));
         }
         {
-            let mut last = self.unknown_kid_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut last = self.forced_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.is_some_and(|at| now < at + self.policy.refresh) {
                 return Ok(None);
             }

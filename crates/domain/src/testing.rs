@@ -392,16 +392,10 @@ impl SessionStore for MemoryStore {
 impl ThrottleStore for MemoryStore {
     fn throttle_state(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<ThrottleState, StoreError> {
         let inner = self.check()?;
-        let mut state = ThrottleState::default();
-        for key in keys {
-            if let Some(counter) = inner.counters.get(&key.id) {
-                state.blocked_until = state.blocked_until.max(counter.blocked_until.filter(|until| *until > now));
-                if counter.window_started_at + key.limit.window > now {
-                    state.counted.push(key.id.clone());
-                }
-            }
-        }
-        Ok(state)
+        let rows = keys.iter().filter_map(|key| {
+            inner.counters.get(&key.id).map(|c| (key.id.as_str(), c.window_started_at, c.blocked_until))
+        });
+        Ok(ThrottleState::of(keys, rows, now))
     }
 
     fn count_attempt(
@@ -479,16 +473,8 @@ impl KeyStore for MemoryStore {
             return Ok(false);
         }
         inner.keys.push(key.clone());
-        if !key.previous_kid.is_empty() {
-            let event = NewEvent {
-                at: key.created_at,
-                kind: EventKind::KeyRotated,
-                user_id: None,
-                email: None,
-                client: crate::session::ClientInfo::default(),
-                session_id: None,
-            };
-            inner.record(&event, EventKind::KeyRotated, None);
+        if let Some(event) = key.rotation_event() {
+            inner.record(&event, event.kind, None);
         }
         Ok(true)
     }

@@ -203,6 +203,26 @@ pub struct ThrottleState {
     pub counted: Vec<String>,
 }
 
+impl ThrottleState {
+    /// The state of `keys` from their stored counters, `(id, window started at, blocked until)` each
+    /// (the keys without a row have no count): the one reading of a row every store shares.
+    pub fn of<'a>(
+        keys: &[ThrottleKey],
+        rows: impl IntoIterator<Item = (&'a str, DateTime<Utc>, Option<DateTime<Utc>>)>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut state = Self::default();
+        for (id, window_started_at, blocked_until) in rows {
+            let Some(key) = keys.iter().find(|k| k.id == id) else { continue };
+            state.blocked_until = state.blocked_until.max(blocked_until.filter(|until| *until > now));
+            if window_started_at + key.limit.window > now {
+                state.counted.push(key.id.clone());
+            }
+        }
+        state
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

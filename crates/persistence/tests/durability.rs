@@ -64,14 +64,7 @@ fn open(path: &Path) -> DieselStore {
 
 /// An event to store with a change (its contents are the domain's business; stores keep them whole).
 fn ev(kind: EventKind) -> NewEvent {
-    NewEvent {
-        at: Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap(),
-        kind,
-        user_id: None,
-        email: None,
-        client: auth_domain::ClientInfo::default(),
-        session_id: None,
-    }
+    NewEvent::system(kind, Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap())
 }
 
 fn new_user(n: usize) -> NewUser {

@@ -2,7 +2,7 @@ use super::DieselStore;
 use crate::connection::DbConnection;
 use crate::error::{is_unique_violation, query_failed};
 use crate::schema::signing_keys;
-use auth_domain::{ClientInfo, EventKind, KeyStore, NewEvent, StoreError, StoredKey};
+use auth_domain::{KeyStore, StoreError, StoredKey};
 use chrono::NaiveDateTime;
 use diesel::Connection;
 use diesel::prelude::*;
@@ -48,16 +48,8 @@ impl KeyStore for DieselStore {
                     signing_keys::sealed_private_key.eq(&key.sealed_private_key),
                 ))
                 .execute(conn)?;
-            if !key.previous_kid.is_empty() {
-                let event = NewEvent {
-                    at: key.created_at,
-                    kind: EventKind::KeyRotated,
-                    user_id: None,
-                    email: None,
-                    client: ClientInfo::default(),
-                    session_id: None,
-                };
-                super::events::insert_event(conn, &event, EventKind::KeyRotated, None)?;
+            if let Some(event) = key.rotation_event() {
+                super::events::insert_event(conn, &event, event.kind, None)?;
             }
             Ok(())
         });

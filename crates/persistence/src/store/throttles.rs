@@ -20,16 +20,8 @@ impl ThrottleStore for DieselStore {
             .select((attempt_counters::id, attempt_counters::window_started_at, attempt_counters::blocked_until))
             .load(&mut self.conn()?)
             .map_err(query_failed)?;
-        let mut state = ThrottleState::default();
-        for (id, started, blocked_until) in rows {
-            let Some(key) = keys.iter().find(|k| k.id == id) else { continue };
-            let blocked_until = blocked_until.map(|t| t.and_utc()).filter(|until| *until > now);
-            state.blocked_until = state.blocked_until.max(blocked_until);
-            if started.and_utc() + key.limit.window > now {
-                state.counted.push(id);
-            }
-        }
-        Ok(state)
+        let rows = rows.iter().map(|(id, started, until)| (id.as_str(), started.and_utc(), until.map(|t| t.and_utc())));
+        Ok(ThrottleState::of(keys, rows, now))
     }
 
     /// One upsert per key: a window that has ended starts again at one, else the count grows by one
