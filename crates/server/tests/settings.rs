@@ -413,7 +413,14 @@ fn signing_settings_are_checked() {
         )
     };
     let shipped = load(Environment::Development, &[]).tokens.key_encryption_key.expose_secret().to_owned();
-    let cases: [(Settings, &str); 5] = [
+    let cases: [(Settings, &str); 6] = [
+        (
+            load(
+                Environment::Development,
+                &[("APP__TOKENS__ALGORITHM", "HS256"), ("APP__TOKENS__KEY_ROTATION_DAYS", "4000")],
+            ),
+            "tokens.key_rotation_days must be between 0 and 3650",
+        ),
         (eddsa(""), "tokens.key_encryption_key is not set: set APP__TOKENS__KEY_ENCRYPTION_KEY"),
         (eddsa(&shipped), "tokens.key_encryption_key is a value shipped in config/"),
         (eddsa("c2hvcnQ="), "tokens.key_encryption_key must be 32 bytes in base64"),

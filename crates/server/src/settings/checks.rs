@@ -98,6 +98,15 @@ impl Settings {
                 tokens.algorithm
             ));
         }
+        in_range(problems, "tokens.key_rotation_days", tokens.key_rotation_days, TokenSettings::KEY_ROTATION_DAYS);
+        in_range(
+            problems,
+            "tokens.key_publish_lead_secs",
+            tokens.key_publish_lead_secs,
+            TokenSettings::KEY_PUBLISH_LEAD_SECS,
+        );
+        in_range(problems, "tokens.key_refresh_secs", tokens.key_refresh_secs, TokenSettings::KEY_REFRESH_SECS);
+        // The key-encryption key matters only with EdDSA; every range is checked either way.
         if !tokens.eddsa() {
             return;
         }
@@ -122,14 +131,6 @@ impl Settings {
                     .to_owned(),
             );
         }
-        in_range(problems, "tokens.key_rotation_days", tokens.key_rotation_days, TokenSettings::KEY_ROTATION_DAYS);
-        in_range(
-            problems,
-            "tokens.key_publish_lead_secs",
-            tokens.key_publish_lead_secs,
-            TokenSettings::KEY_PUBLISH_LEAD_SECS,
-        );
-        in_range(problems, "tokens.key_refresh_secs", tokens.key_refresh_secs, TokenSettings::KEY_REFRESH_SECS);
     }
 
     fn check_secret(&self, environment: Environment, problems: &mut Vec<String>) {
