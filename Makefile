@@ -21,8 +21,9 @@ bench: bench-load bench-micro ## both benchmarks below
 bench-load: ## load benchmark with wrk over loopback, SQLite then PostgreSQL; report in target/bench/report.md
 	scripts/with-test-postgres.sh scripts/bench/run.sh
 
-bench-micro: ## criterion: token codec, email parsing, login timing (unknown email vs wrong password)
+bench-micro: ## criterion: token codec, email parsing, bcrypt (against C), login timing (unknown email vs wrong password)
 	$(CARGO) bench --locked -p auth-domain --features test-util
+	-python3 scripts/bench/bcrypt-c.py
 
 lint: ## formatting, clippy and the domain crate's dependency rule
 	$(CARGO) fmt --all --check

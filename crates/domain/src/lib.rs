@@ -4,6 +4,7 @@
 //! calls the use cases, the persistence crate implements the storage traits, and the server wires them.
 
 mod clock;
+mod eksblowfish;
 mod email;
 mod event;
 mod issued_session;

@@ -1,3 +1,4 @@
+use crate::eksblowfish::{bcrypt_key, bcrypt_raw};
 use crate::password::{Password, normalised};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
@@ -25,8 +26,8 @@ impl fmt::Debug for PasswordHash {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
-    #[error("password hashing failed: {0}")]
-    Bcrypt(#[from] bcrypt::BcryptError),
+    #[error("no random salt: {0}")]
+    Random(getrandom::Error),
     #[error("password.bcrypt_cost must be between {min} and {max} (got {0})", min = PasswordHasher::MIN_COST, max = PasswordHasher::MAX_COST)]
     CostOutOfRange(u32),
 }
@@ -52,15 +53,14 @@ impl PasswordHasher {
             return Err(HashError::CostOutOfRange(cost));
         }
         let random_password = uuid::Uuid::new_v4().to_string();
-        let dummy_hash = PasswordHash(bcrypt::hash(random_password, cost)?);
+        let dummy_hash = bcrypt_hash(random_password.as_bytes(), cost)?;
         Ok(Self { cost, dummy_hash, verifications: Default::default() })
     }
 
     pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         // At most 72 bytes reach bcrypt, which it reads in full (only its NUL terminator is dropped at
         // exactly 72), so its truncating entry point loses nothing; it is also how every stored hash was made.
-        let hash = bcrypt::hash(bcrypt_input(password.secret().expose_secret().as_bytes()), self.cost)?;
-        Ok(PasswordHash(hash))
+        bcrypt_hash(&bcrypt_input(password.secret().expose_secret().as_bytes()), self.cost)
     }
 
     /// Checks `candidate` against `stored`, or against the dummy hash when there is no stored hash.
@@ -96,7 +96,7 @@ impl PasswordHasher {
     /// A new hash of a password that has just been verified (in NFC, as every hash is now made).
     pub fn rehash(&self, verified: &SecretString) -> Result<PasswordHash, HashError> {
         let nfc = normalised(verified);
-        Ok(PasswordHash(bcrypt::hash(bcrypt_input(nfc.expose_secret().as_bytes()), self.cost)?))
+        bcrypt_hash(&bcrypt_input(nfc.expose_secret().as_bytes()), self.cost)
     }
 
     /// How many verifications have run against hashes of `cost`.
@@ -109,7 +109,7 @@ impl PasswordHasher {
         if let Some(count) = hash_cost(hash).and_then(|cost| self.verifications.get(cost as usize)) {
             count.fetch_add(1, Ordering::Relaxed);
         }
-        bcrypt::verify(bcrypt_input(candidate), hash.as_str()).unwrap_or(false)
+        bcrypt_verify(&bcrypt_input(candidate), hash.as_str())
     }
 }
 
@@ -129,6 +129,42 @@ fn bcrypt_input(password: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 const BCRYPT_MAX_BYTES: usize = 72;
 
+/// bcrypt's own base64: `./A-Za-z0-9`, no padding.
+const BCRYPT_BASE64: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
+
+/// A new `$2b$` hash with a random salt, in the format the `bcrypt` crate writes.
+fn bcrypt_hash(password: &[u8], cost: u32) -> Result<PasswordHash, HashError> {
+    use base64::Engine as _;
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(HashError::Random)?;
+    let (key, len) = bcrypt_key(password);
+    let digest = bcrypt_raw(cost, salt, &key[..len]);
+    Ok(PasswordHash(format!("$2b${cost:02}${}{}", BCRYPT_BASE64.encode(salt), BCRYPT_BASE64.encode(&digest[..23]))))
+}
+
+/// Whether `password` matches a stored hash. The `bcrypt` crate parses it (any of `$2a$`, `$2b$`,
+/// `$2x$`, `$2y$`, 60 characters, canonical base64), so exactly the hashes its `verify` accepts match.
+fn bcrypt_verify(password: &[u8], stored: &str) -> bool {
+    use base64::Engine as _;
+    use subtle::ConstantTimeEq as _;
+    let Ok(parts) = stored.parse::<bcrypt::HashParts>() else {
+        return false;
+    };
+    let mut expected = [0u8; 23];
+    let decoded = stored.get(29..).map(|hash| BCRYPT_BASE64.decode_slice(hash, &mut expected));
+    if !(BCRYPT_MIN_COST..=BCRYPT_MAX_COST).contains(&parts.get_cost()) || decoded != Some(Ok(23)) {
+        return false;
+    }
+    let (key, len) = bcrypt_key(password);
+    let digest = bcrypt_raw(parts.get_cost(), parts.get_salt_raw(), &key[..len]);
+    digest[..23].ct_eq(&expected).into()
+}
+
+/// The costs bcrypt itself accepts in a stored hash.
+const BCRYPT_MIN_COST: u32 = 4;
+const BCRYPT_MAX_COST: u32 = 31;
+
 /// The cost a bcrypt hash was made with: `$2b$12$...` is 12.
 fn hash_cost(hash: &PasswordHash) -> Option<u32> {
     hash.as_str().split('$').nth(2)?.parse().ok()
@@ -147,6 +183,64 @@ mod tests {
 
     fn secret(s: &str) -> SecretString {
         SecretString::from(s.to_owned())
+    }
+
+    /// Openwall's crypt_blowfish test vectors (also checked here against the system's libxcrypt), and
+    /// one from an online tool the `bcrypt` crate tests with.
+    const KNOWN_HASHES: [(&str, &[u8]); 6] = [
+        ("$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", b"U*U"),
+        ("$2a$05$CCCCCCCCCCCCCCCCCCCCC.VGOzA784oUp/Z0DY336zx7pLYAy0lwK", b"U*U*"),
+        ("$2a$05$XXXXXXXXXXXXXXXXXXXXXOAcXxm9kjPGEMsLznoKqmqw7tc8WCx4a", b"U*U*U"),
+        (
+            "$2a$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui",
+            b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789chars after 72 are ignored",
+        ),
+        ("$2a$05$CCCCCCCCCCCCCCCCCCCCC.7uG0VCzI2bS7j6ymqJi9CdcdxiRTWNy", b""),
+        ("$2a$04$UuTkLRZZ6QofpDOlMz32MuuxEHA43WOemOYHPz6.SjsVsyO1tDU96", b"password"),
+    ];
+
+    #[test]
+    fn verifies_the_known_test_vectors_and_nothing_else() {
+        for (hash, password) in KNOWN_HASHES {
+            assert!(bcrypt_verify(password, hash), "{hash}");
+            assert!(!bcrypt_verify(b"U*U*U*", hash), "{hash}");
+            // every prefix bcrypt knows computes the same
+            for version in ["$2b$", "$2x$", "$2y$"] {
+                assert!(bcrypt_verify(password, &format!("{version}{}", &hash[4..])), "{version}{hash}");
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_what_the_bcrypt_crate_refuses() {
+        let (good, password) = KNOWN_HASHES[0];
+        let malformed = [
+            "".to_owned(),
+            good[..59].to_owned(),
+            format!("{good}."),
+            good.replacen("$2a$", "$2c$", 1),
+            good.replacen("$05$", "$03$", 1),
+            good.replacen("$05$", "$xx$", 1),
+            // the last character's unused bits set: not the canonical encoding
+            format!("{}f", &good[..59]),
+            format!("{}é", &good[..58]),
+        ];
+        for hash in &malformed {
+            assert!(!bcrypt_verify(password, hash), "{hash}");
+            assert!(!bcrypt::verify(password, hash).unwrap_or(false), "{hash}");
+        }
+    }
+
+    #[test]
+    fn makes_hashes_the_bcrypt_crate_verifies_and_verifies_the_crates() {
+        for password in [&b"a"[..], b"correct horse", &[0xff; 72], b"\xc3\xa9t\xc3\xa9"] {
+            let ours = bcrypt_hash(password, 4).unwrap();
+            assert!(ours.as_str().starts_with("$2b$04$") && ours.as_str().len() == 60);
+            assert!(bcrypt::verify(password, ours.as_str()).unwrap());
+            let theirs = bcrypt::hash(password, 5).unwrap();
+            assert!(bcrypt_verify(password, &theirs));
+            assert!(!bcrypt_verify(b"another", &theirs));
+        }
     }
 
     #[test]
