@@ -10,6 +10,7 @@ mod hash_limiter;
 mod observe;
 mod openapi;
 mod routes;
+mod token_check_lanes;
 mod wire;
 
 pub use blocking::run_blocking;
@@ -21,3 +22,4 @@ pub use hash_limiter::HashLimiter;
 pub use openapi::openapi;
 pub use routes::metrics::{MetricsSource, metrics};
 pub use routes::{configure, routes};
+pub use token_check_lanes::TokenCheckLanes;

@@ -37,7 +37,7 @@ pub use signing_keys::{KeyEncryptionKey, KeyError, KeyInfo, KeyPolicy, KeyRing, 
 pub use store::{
     Cause, ErrorChain, EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady,
     Readiness, RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore,
-    TokenCheck, UserStore, cause,
+    TokenCheck, TokenLookup, UserStore, cause,
 };
 pub use throttle::{
     Block, Counted, ThrottleKey, ThrottleKind, ThrottleLimit, ThrottlePolicy, ThrottleState, Throttled,

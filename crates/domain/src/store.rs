@@ -83,6 +83,14 @@ pub struct TokenCheck {
     pub session: SessionState,
 }
 
+/// What identifies a verified access token to the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenLookup {
+    pub user_id: UserId,
+    pub jti: TokenId,
+    pub session: Option<SessionId>,
+}
+
 /// The result of presenting a refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RotateOutcome {
@@ -117,6 +125,12 @@ pub trait UserStore: Send + Sync {
         jti: &TokenId,
         session: Option<SessionId>,
     ) -> Result<Option<TokenCheck>, StoreError>;
+
+    /// `check_token` for several tokens, answered in the same order: one round trip where the backend
+    /// can read them all in one statement, so the status checks of concurrent requests share it.
+    fn check_tokens(&self, tokens: &[TokenLookup]) -> Result<Vec<Option<TokenCheck>>, StoreError> {
+        tokens.iter().map(|t| self.check_token(t.user_id, &t.jti, t.session)).collect()
+    }
 
     /// Sets the admin flag; `None` when no user has this email.
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError>;

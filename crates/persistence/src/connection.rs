@@ -24,6 +24,33 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// diesel marks a PostgreSQL connection broken (so the pool drops it instead of handing it out again)
+/// when a statement fails on it, but not when preparing a statement the connection has not run before
+/// fails: a pool that lost its connections while serving only such statements would fail every request
+/// and never recover (found with status-only traffic through a cut proxy, `faults.rs`). After an error
+/// saying the connection is gone, one empty command lets diesel read libpq's state; the socket is
+/// already closed, so it costs no round trip.
+pub(crate) fn drop_if_lost<T>(conn: &mut DbConnection, result: diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+    if let DbConnection::Pg(pg) = conn {
+        return drop_pg_if_lost(pg, result);
+    }
+    result
+}
+
+/// `drop_if_lost` on a PostgreSQL connection.
+pub(crate) fn drop_pg_if_lost<T>(
+    pg: &mut diesel::PgConnection,
+    result: diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    if let Err(Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)) =
+        &result
+    {
+        let _ = pg.batch_execute("");
+    }
+    result
+}
+
 /// Connects by the URL's scheme. diesel's own `ConnectionManager<MultiConnection>` tries each backend
 /// in turn and reports only "Invalid connection url"; this keeps the driver's real error (wrong
 /// password, refused connection) so it reaches the logs.

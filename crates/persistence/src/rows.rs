@@ -3,8 +3,9 @@ use auth_domain::{ClientInfo, Email, PasswordHash, SessionId, SessionInfo, Store
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// A `users` row as stored; fields in column order (inserts return the default `RETURNING *`).
-#[derive(Queryable, Selectable)]
+/// A `users` row as stored; fields in column order (inserts return the default `RETURNING *`), read by
+/// name too (the batched token check's SQL).
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: i64,

@@ -322,6 +322,84 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     assert_eq!(store.check_token(ann.id, &jti, Some(live.id)).unwrap().unwrap().session, SessionState::Missing);
 }
 
+/// A batch of token checks answers each as the single check does, in order (repeats and tokens of
+/// deleted users included); on PostgreSQL the batch is one statement.
+fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
+    use auth_domain::{SessionId, SessionState, TokenLookup};
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let db = TestDatabase::new(backend);
+    let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
+    run_migrations(&settings).unwrap();
+    let store = DieselStore::open(&settings).unwrap();
+    let live = new_session(t0());
+    let joe = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register)).unwrap();
+    let ended = new_session(t0());
+    store.start_session(joe.id, &ended, 50, &ev(EventKind::LoginSucceeded)).unwrap();
+    store.end_session(joe.id, ended.id, t0(), auth_domain::EndReason::Logout, &ev(EventKind::SessionEnded)).unwrap();
+    // a token without a session, revoked
+    let revoked_alone = revocation(joe.id, t0() + TimeDelta::hours(1));
+    store.logout(&revoked_alone, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
+    // ann's session lives on with one revoked token (logout?scope=others ends her other sessions)
+    let keeps = new_session(t0());
+    let ann = store.insert_user(&new_user("ann@gmail.com"), Some(&keeps), &ev(EventKind::Register)).unwrap();
+    let revoked_in_session = revocation(ann.id, t0() + TimeDelta::hours(1));
+    store.logout(&revoked_in_session, Some(keeps.id), LogoutScope::Others, &ev(EventKind::Logout)).unwrap();
+    let lookup =
+        |user_id: UserId, jti: &TokenId, session: Option<SessionId>| TokenLookup { user_id, jti: jti.clone(), session };
+    let fresh = TokenId::new_random();
+    let lookups = vec![
+        lookup(joe.id, &fresh, Some(live.id)),
+        lookup(joe.id, &fresh, Some(ended.id)),
+        lookup(ann.id, &revoked_in_session.jti, Some(keeps.id)),
+        lookup(ann.id, &fresh, Some(keeps.id)),
+        lookup(joe.id, &revoked_alone.jti, None),
+        lookup(joe.id, &fresh, None),
+        lookup(joe.id, &fresh, Some(SessionId::new_random())),
+        lookup(ann.id, &fresh, Some(live.id)),
+        lookup(UserId(ann.id.0 + 1000), &fresh, None),
+        lookup(joe.id, &fresh, Some(live.id)),
+    ];
+    let queries = Arc::new(AtomicUsize::new(0));
+    {
+        let counter = queries.clone();
+        store.pool().get().unwrap().set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    let batch = store.check_tokens(&lookups).unwrap();
+    let statements = queries.load(Ordering::SeqCst);
+    let summary: Vec<Option<(i64, bool, SessionState)>> =
+        batch.iter().map(|c| c.as_ref().map(|c| (c.user.id.0, c.revoked, c.session))).collect();
+    use SessionState::*;
+    let (j, a) = (joe.id.0, ann.id.0);
+    assert_eq!(
+        summary,
+        vec![
+            Some((j, false, Live)),
+            Some((j, false, Ended)),
+            Some((a, true, Live)),
+            Some((a, false, Live)),
+            Some((j, true, NotNamed)),
+            Some((j, false, NotNamed)),
+            Some((j, false, Missing)),
+            Some((a, false, Missing)),
+            None,
+            Some((j, false, Live)),
+        ]
+    );
+    let singles: Vec<_> = lookups.iter().map(|l| store.check_token(l.user_id, &l.jti, l.session).unwrap()).collect();
+    assert_eq!(batch, singles);
+    assert_eq!(batch[0].as_ref().unwrap().user.email.as_str(), "joe@gmail.com");
+    match backend {
+        Backend::Postgres => assert_eq!(statements, 1, "the whole batch in one statement"),
+        Backend::Sqlite => assert_eq!(statements, lookups.len(), "one statement each, on one connection"),
+    }
+    assert_eq!(store.check_tokens(&[]).unwrap(), vec![]);
+}
+
 fn rotation_is_one_compare_and_swap(backend: Backend) {
     use auth_domain::{RefreshClaim, RotateOutcome, SessionPolicy};
     let db = TestDatabase::new(backend);
@@ -518,6 +596,7 @@ fn one_signing_key_follows_another(backend: Backend) {
 }
 
 on_both_backends!(
+    token_checks_in_a_batch_answer_as_the_single_check,
     one_signing_key_follows_another,
     events_are_stored_found_aggregated_and_pruned,
     attempt_counters_are_shared_and_lose_no_count,

@@ -3,7 +3,7 @@ use crate::settings::{MetricsSettings, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TrustedProxies};
+use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TokenCheckLanes, TrustedProxies};
 use auth_domain::{
     AuthService, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
     RefreshTokenCodec, SessionPolicy, Stores, SystemClock, ThrottlePolicy, TokenCodec, Tokens,
@@ -33,6 +33,8 @@ pub enum StartupError {
     TrustedProxies(Vec<String>),
     #[error("signing keys: {0}")]
     Keys(#[from] auth_domain::KeyError),
+    #[error("cannot start the token-check threads: {0}")]
+    Threads(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
 }
@@ -63,6 +65,7 @@ pub struct Components {
     service: web::Data<AuthService>,
     store: Arc<DieselStore>,
     hashes: web::Data<HashLimiter>,
+    lanes: web::Data<TokenCheckLanes>,
     body_timeout: web::Data<BodyTimeout>,
     proxies: web::Data<TrustedProxies>,
     readiness: web::Data<dyn Readiness>,
@@ -105,8 +108,13 @@ impl Components {
             .with_audit_retention(settings.audit.retention());
         let proxies = settings.server.trusted_proxies().map_err(StartupError::TrustedProxies)?;
         let readiness: Arc<dyn Readiness> = store.clone();
+        let service = Arc::new(service);
+        // Half the pool reads tokens; the other half stays free for logins, logouts and refreshes.
+        let lanes = TokenCheckLanes::start(service.clone(), (settings.database.pool_max_size / 2).max(1) as usize)
+            .map_err(StartupError::Threads)?;
         Ok(Self {
-            service: web::Data::new(service),
+            service: web::Data::from(service),
+            lanes: web::Data::new(lanes),
             store,
             hashes: web::Data::new(HashLimiter::new(
                 settings.password.max_concurrent_hashes,
@@ -127,6 +135,7 @@ impl Components {
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.service.clone())
             .app_data(self.hashes.clone())
+            .app_data(self.lanes.clone())
             .app_data(self.body_timeout.clone())
             .app_data(self.proxies.clone())
             .app_data(self.readiness.clone());

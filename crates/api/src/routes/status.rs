@@ -1,9 +1,8 @@
-use crate::blocking::run_blocking;
 use crate::error::ApiError;
 use crate::extract::BearerToken;
 use crate::observe::{outcome, record_user};
+use crate::token_check_lanes::TokenCheckLanes;
 use actix_web::{HttpResponse, web};
-use auth_domain::AuthService;
 use chrono::SecondsFormat;
 use serde::Serialize;
 
@@ -37,9 +36,8 @@ pub(crate) struct UserData {
         (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
-pub async fn status(service: web::Data<AuthService>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
-    let service = service.into_inner();
-    let result = run_blocking(move || service.status(&token.into_inner())).await;
+pub async fn status(lanes: web::Data<TokenCheckLanes>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
+    let result = lanes.status(token.into_inner()).await;
     metrics::counter!("auth_token_checks_total", "outcome" => outcome(&result, "valid")).increment(1);
     let user = result?;
     record_user(user.id);

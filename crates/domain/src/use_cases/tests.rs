@@ -103,6 +103,47 @@ fn status_refuses_expired_revoked_and_orphaned_tokens() {
     ));
 }
 
+/// The batched status answers each token as `status` does, in order; a store failure fails only the
+/// tokens that reached the store.
+#[test]
+fn status_many_answers_each_token_in_order() {
+    let f = fixture();
+    let joe = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let ann = f.service.register("ann@gmail.com", pw("123456"), client()).unwrap();
+    let revoked = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
+    let revoked = revoked.access.token.expose_secret().to_owned();
+    f.service.logout(&revoked, LogoutScope::Local, client()).unwrap();
+    let gone = f.service.register("gone@gmail.com", pw("123456"), client()).unwrap();
+    f.store.delete_user_by_id(gone.user.id);
+    let tokens = [
+        joe.session.access.token.expose_secret(),
+        "garbage",
+        revoked.as_str(),
+        ann.session.access.token.expose_secret(),
+        gone.session.access.token.expose_secret(),
+        joe.session.access.token.expose_secret(),
+    ];
+    let answers = f.service.status_many(&tokens);
+    assert_eq!(answers.len(), tokens.len());
+    assert_eq!(answers[0].as_ref().unwrap().email.as_str(), "joe@gmail.com");
+    assert!(matches!(answers[1], Err(StatusError::Token(TokenError::Invalid))));
+    assert!(matches!(answers[2], Err(StatusError::Revoked)));
+    assert_eq!(answers[3].as_ref().unwrap().email.as_str(), "ann@gmail.com");
+    assert!(matches!(answers[4], Err(StatusError::Token(TokenError::Invalid))));
+    assert_eq!(answers[5].as_ref().unwrap().id, joe.user.id);
+    for (token, answer) in tokens.iter().zip(&answers) {
+        assert_eq!(format!("{:?}", f.service.status(token)), format!("{answer:?}"));
+    }
+    assert!(f.service.status_many::<&str>(&[]).is_empty());
+
+    f.store.unavailable.store(true, Ordering::SeqCst);
+    let answers = f.service.status_many(&tokens[..2]);
+    assert!(matches!(answers[0], Err(StatusError::Store(StoreError::Unavailable(_)))));
+    assert!(matches!(answers[1], Err(StatusError::Token(TokenError::Invalid))));
+    f.clock.advance(TimeDelta::hours(2));
+    assert!(matches!(f.service.status_many(&tokens[..1])[0], Err(StatusError::Token(TokenError::Expired))));
+}
+
 #[test]
 fn logout_revokes_once_and_records_the_expiry() {
     let f = fixture();

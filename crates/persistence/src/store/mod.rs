@@ -3,6 +3,7 @@ mod revocations;
 mod sessions;
 mod signing_keys;
 mod throttles;
+mod token_checks;
 mod users;
 
 use crate::connection::SchemeManager;

@@ -1,12 +1,13 @@
 use super::DieselStore;
 use super::events::insert_event;
-use crate::connection::{DbConnection, on_backend};
+use super::token_checks::check_tokens_pg;
+use crate::connection::{DbConnection, drop_if_lost, on_backend};
 use crate::error::{is_unique_violation, query_failed};
 use crate::rows::{NewSessionRow, NewUserRow, UserRow};
 use crate::schema::{revoked_tokens, sessions, users};
 use auth_domain::{
     Email, EndReason, InsertUserError, NewEvent, NewSession, NewUser, PasswordHash, SessionId, SessionState,
-    StoreError, TokenCheck, TokenId, User, UserCredentials, UserId, UserStore,
+    StoreError, TokenCheck, TokenId, TokenLookup, User, UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -14,9 +15,10 @@ use diesel::dsl::{case_when, exists};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
-const SESSION_LIVE: i32 = 0;
-const SESSION_TOKEN_REVOKED: i32 = 1;
-const SESSION_ENDED: i32 = 2;
+// The session subquery's values; token_checks.rs writes the same numbers into its SQL.
+pub(super) const SESSION_LIVE: i32 = 0;
+pub(super) const SESSION_TOKEN_REVOKED: i32 = 1;
+pub(super) const SESSION_ENDED: i32 = 2;
 
 impl UserStore for DieselStore {
     fn insert_user(
@@ -50,14 +52,9 @@ impl UserStore for DieselStore {
     }
 
     fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError> {
-        users::table
-            .filter(users::email.eq(email.as_str()))
-            .select(UserRow::as_select())
-            .first(&mut self.conn()?)
-            .optional()
-            .map_err(query_failed)?
-            .map(UserRow::into_credentials)
-            .transpose()
+        let mut conn = self.conn()?;
+        let found = users::table.filter(users::email.eq(email.as_str())).select(UserRow::as_select()).first(&mut *conn);
+        drop_if_lost(&mut conn, found).optional().map_err(query_failed)?.map(UserRow::into_credentials).transpose()
     }
 
     /// One statement: the user, whether the token is revoked, and whether its session exists and is live.
@@ -67,45 +64,17 @@ impl UserStore for DieselStore {
         jti: &TokenId,
         session: Option<SessionId>,
     ) -> Result<Option<TokenCheck>, StoreError> {
-        let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
+        check_token_on(&mut *self.conn()?, id, jti, session)
+    }
+
+    /// One connection for the batch; on PostgreSQL one statement (`token_checks.rs`), on SQLite, where
+    /// a statement costs no round trip, the single check again for each.
+    fn check_tokens(&self, tokens: &[TokenLookup]) -> Result<Vec<Option<TokenCheck>>, StoreError> {
         let mut conn = self.conn()?;
-        let found = match session {
-            None => on_backend!(&mut *conn, |c| users::table
-                .filter(users::id.eq(id.0))
-                .select((UserRow::as_select(), revoked))
-                .first::<(UserRow, bool)>(c))
-            .optional()
-            .map_err(query_failed)?
-            .map(|(row, revoked)| (row, revoked, SessionState::NotNamed)),
-            Some(sid) => {
-                // One scalar subquery: NULL when the user has no such session, else its state. The
-                // revocation list is read only for a session that has a revoked token and lives on
-                // (CASE evaluates lazily on both backends): every other end of a session's tokens is
-                // its ended_at, and skipping that index probe is most of what a session costs status.
-                let state = sessions::table
-                    .filter(sessions::id.eq(sid.to_string()))
-                    .filter(sessions::user_id.eq(id.0))
-                    .select(
-                        case_when(sessions::ended_at.is_not_null(), SESSION_ENDED.into_sql::<Integer>())
-                            .when(sessions::tokens_revoked.and(revoked), SESSION_TOKEN_REVOKED.into_sql::<Integer>())
-                            .otherwise(SESSION_LIVE.into_sql::<Integer>()),
-                    )
-                    .single_value();
-                on_backend!(&mut *conn, |c| users::table
-                    .filter(users::id.eq(id.0))
-                    .select((UserRow::as_select(), state))
-                    .first::<(UserRow, Option<i32>)>(c))
-                .optional()
-                .map_err(query_failed)?
-                .map(|(row, state)| match state {
-                    None => (row, false, SessionState::Missing),
-                    Some(SESSION_ENDED) => (row, false, SessionState::Ended),
-                    Some(SESSION_TOKEN_REVOKED) => (row, true, SessionState::Live),
-                    Some(_) => (row, false, SessionState::Live),
-                })
-            }
-        };
-        found.map(|(row, revoked, session)| Ok(TokenCheck { user: row.into_user()?, revoked, session })).transpose()
+        match &mut *conn {
+            DbConnection::Pg(pg) => check_tokens_pg(pg, tokens),
+            conn => tokens.iter().map(|t| check_token_on(conn, t.user_id, &t.jti, t.session)).collect(),
+        }
     }
 
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
@@ -153,5 +122,61 @@ impl UserStore for DieselStore {
             Ok(true)
         });
         self.track(changed).map_err(query_failed)
+    }
+}
+
+/// The token check on a connection already had.
+fn check_token_on(
+    conn: &mut DbConnection,
+    id: UserId,
+    jti: &TokenId,
+    session: Option<SessionId>,
+) -> Result<Option<TokenCheck>, StoreError> {
+    let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
+    let found = match session {
+        None => {
+            let found = on_backend!(conn, |c| users::table
+                .filter(users::id.eq(id.0))
+                .select((UserRow::as_select(), revoked))
+                .first::<(UserRow, bool)>(c));
+            drop_if_lost(conn, found)
+        }
+        .optional()
+        .map_err(query_failed)?
+        .map(|(row, revoked)| (row, revoked, SessionState::NotNamed)),
+        Some(sid) => {
+            // One scalar subquery: NULL when the user has no such session, else its state. The
+            // revocation list is read only for a session that has a revoked token and lives on
+            // (CASE evaluates lazily on both backends): every other end of a session's tokens is
+            // its ended_at, and skipping that index probe is most of what a session costs status.
+            let state = sessions::table
+                .filter(sessions::id.eq(sid.to_string()))
+                .filter(sessions::user_id.eq(id.0))
+                .select(
+                    case_when(sessions::ended_at.is_not_null(), SESSION_ENDED.into_sql::<Integer>())
+                        .when(sessions::tokens_revoked.and(revoked), SESSION_TOKEN_REVOKED.into_sql::<Integer>())
+                        .otherwise(SESSION_LIVE.into_sql::<Integer>()),
+                )
+                .single_value();
+            let found = on_backend!(conn, |c| users::table
+                .filter(users::id.eq(id.0))
+                .select((UserRow::as_select(), state))
+                .first::<(UserRow, Option<i32>)>(c));
+            drop_if_lost(conn, found).optional().map_err(query_failed)?.map(|(row, state)| {
+                let (revoked, session) = session_verdict(state);
+                (row, revoked, session)
+            })
+        }
+    };
+    found.map(|(row, revoked, session)| Ok(TokenCheck { user: row.into_user()?, revoked, session })).transpose()
+}
+
+/// What the session subquery's value says: whether the token is revoked, and the session's state.
+pub(super) fn session_verdict(state: Option<i32>) -> (bool, SessionState) {
+    match state {
+        None => (false, SessionState::Missing),
+        Some(SESSION_ENDED) => (false, SessionState::Ended),
+        Some(SESSION_TOKEN_REVOKED) => (true, SessionState::Live),
+        Some(_) => (false, SessionState::Live),
     }
 }

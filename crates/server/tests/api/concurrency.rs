@@ -71,7 +71,35 @@ async fn no_status_succeeds_once_logout_has_answered(backend: Backend) {
     }
 }
 
+/// Concurrent status requests share token checks (the api's lanes batch them): each still gets its own
+/// token's answer, in a crowd of valid, revoked, garbage and other users' tokens.
+async fn concurrent_status_checks_each_get_their_own_answer(backend: Backend) {
+    let app = TestApp::new(backend);
+    let joe = app.registered_user().await;
+    let ann = app.register("ann@gmail.com", PASSWORD).await.token(201, "Successfully registered.");
+    let revoked = app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    app.logout(&revoked)
+        .await
+        .assert(200, serde_json::json!({"status": "success", "message": "Successfully logged out."}));
+    let tokens: Vec<&str> =
+        (0..120).map(|i| [joe.as_str(), ann.as_str(), revoked.as_str(), "not.a.token"][i % 4]).collect();
+    let replies = join_all(tokens.iter().map(|t| app.status(t))).await;
+    for (i, reply) in replies.iter().enumerate() {
+        match i % 4 {
+            0 | 1 => {
+                assert_eq!(reply.status, 200, "{reply:?}");
+                let email = if i % 4 == 0 { EMAIL } else { "ann@gmail.com" };
+                assert_eq!(reply.body["data"]["email"], email, "{reply:?}");
+            }
+            2 => reply.assert_fail(401, "Token blacklisted. Please log in again."),
+            _ => reply.assert_fail(401, "Invalid token. Please log in again."),
+        }
+    }
+    assert_eq!(app.db.revocations().len(), 1, "status changes nothing");
+}
+
 on_both_backends!(async
+    concurrent_status_checks_each_get_their_own_answer,
     parallel_registrations_from_one_client_stop_exactly_at_the_limit,
     parallel_registrations_of_one_email_make_one_user,
     parallel_logouts_of_one_token_succeed_once,

@@ -59,6 +59,23 @@ async fn an_outage_gives_quick_503s_and_the_service_recovers_by_itself() {
     assert!(app.db.revocations().is_empty(), "the refused logouts stored nothing");
 }
 
+/// Status checks waiting together for a connection that cannot be had are all answered 503 when the
+/// first wait ends (the lanes do not make them queue one acquire timeout after another).
+#[actix_web::test]
+async fn concurrent_status_checks_in_an_outage_are_all_503() {
+    let (app, proxy) = app_behind_proxy();
+    let token = app.registered_user().await;
+    proxy.cut();
+    let replies = join_all((0..60).map(|_| app.status(&token))).await;
+    for reply in &replies {
+        reply.assert_fail(503, UNAVAILABLE);
+    }
+    proxy.restore();
+    wait_until_serving(&app, &token).await;
+    let replies = join_all((0..60).map(|_| app.status(&token))).await;
+    assert!(replies.iter().all(|r| r.status == 200), "{replies:?}");
+}
+
 #[actix_web::test]
 async fn nothing_answered_is_lost_when_the_database_drops_mid_burst() {
     let (app, proxy) = app_behind_proxy();

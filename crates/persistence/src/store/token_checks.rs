@@ -1,0 +1,99 @@
+//! The token checks of concurrent requests in one PostgreSQL statement: the lookups go in as three
+//! arrays, unnested with their positions, so a batch of any size is one prepared statement and one
+//! round trip. The semantics are those of the single check in `users.rs` (its test runs both).
+
+use super::users::{SESSION_ENDED, SESSION_LIVE, SESSION_TOKEN_REVOKED, session_verdict};
+use crate::connection::drop_pg_if_lost;
+use crate::error::query_failed;
+use crate::rows::UserRow;
+use auth_domain::{SessionState, StoreError, TokenCheck, TokenLookup};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Untyped};
+
+/// Reads the whole batch; `None` where the token's user no longer exists.
+pub(super) fn check_tokens_pg(
+    conn: &mut PgConnection,
+    tokens: &[TokenLookup],
+) -> Result<Vec<Option<TokenCheck>>, StoreError> {
+    let query = TokenChecks {
+        user_ids: tokens.iter().map(|t| t.user_id.0).collect(),
+        jtis: tokens.iter().map(|t| t.jti.as_str()).collect(),
+        sessions: tokens.iter().map(|t| t.session.map(|s| s.to_string())).collect(),
+    };
+    let rows = query.load::<TokenCheckRow>(conn);
+    let rows = drop_pg_if_lost(conn, rows).map_err(query_failed)?;
+    let mut checks: Vec<Option<TokenCheck>> = vec![None; tokens.len()];
+    for row in rows {
+        let index = usize::try_from(row.position).ok().and_then(|p| p.checked_sub(1)).filter(|&i| i < tokens.len());
+        let Some(index) = index else {
+            return Err(StoreError::Corrupt(format!("token check for position {} of {}", row.position, tokens.len())));
+        };
+        let (revoked, session) = match tokens[index].session {
+            Some(_) => session_verdict(row.session_state),
+            None => (row.revoked, SessionState::NotNamed),
+        };
+        checks[index] = Some(TokenCheck { user: row.user.into_user()?, revoked, session });
+    }
+    Ok(checks)
+}
+
+struct TokenChecks<'a> {
+    user_ids: Vec<i64>,
+    jtis: Vec<&'a str>,
+    sessions: Vec<Option<String>>,
+}
+
+#[derive(QueryableByName)]
+struct TokenCheckRow {
+    #[diesel(sql_type = BigInt)]
+    position: i64,
+    #[diesel(embed)]
+    user: UserRow,
+    /// For a token without a session: whether it is revoked.
+    #[diesel(sql_type = Bool)]
+    revoked: bool,
+    /// For a token with one: NULL when the user has no such session, else its state.
+    #[diesel(sql_type = Nullable<Integer>)]
+    session_state: Option<i32>,
+}
+
+// Lazy CASEs as in the single check: the revocation list is read for a token without a session, and for
+// a live session only when it has revoked tokens. The numbers are users.rs's session states:
+const _: () = assert!(SESSION_ENDED == 2 && SESSION_TOKEN_REVOKED == 1 && SESSION_LIVE == 0);
+const SQL_HEAD: &str = "SELECT q.position, u.id, u.email, u.password, u.registered_on, u.admin, \
+     CASE WHEN q.session_id IS NULL THEN EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = q.jti) \
+          ELSE false END AS revoked, \
+     (SELECT CASE WHEN s.ended_at IS NOT NULL THEN 2 \
+                  WHEN s.tokens_revoked AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = q.jti) THEN 1 \
+                  ELSE 0 END \
+      FROM sessions s WHERE s.id = q.session_id AND s.user_id = q.user_id) AS session_state \
+     FROM unnest(";
+
+impl QueryFragment<Pg> for TokenChecks<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(SQL_HEAD);
+        out.push_bind_param::<Array<BigInt>, _>(&self.user_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.jtis)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.sessions)?;
+        out.push_sql(") WITH ORDINALITY AS q(user_id, jti, session_id, position) JOIN users u ON u.id = q.user_id");
+        Ok(())
+    }
+}
+
+/// The SQL is the same for every batch, so the connection prepares it once and keeps it.
+struct TokenChecksId;
+
+impl QueryId for TokenChecks<'_> {
+    type QueryId = TokenChecksId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for TokenChecks<'_> {
+    type SqlType = Untyped;
+}
+
+impl RunQueryDsl<PgConnection> for TokenChecks<'_> {}
