@@ -11,9 +11,17 @@ use tokio::sync::{mpsc, oneshot};
 /// batches grow by themselves (what arrives while a batch runs is the next batch); a lone request is a
 /// batch of one and waits for nothing. Nothing is cached: every answer comes from the database.
 /// (Measured in docs/BENCHMARKS.md: the hand-off to the blocking pool was ~40 % of status's CPU.)
+///
+/// Where a check is a local read that never waits (SQLite: each thread reads the WAL file through its
+/// own connection, see the persistence crate's `sqlite_readers.rs`), it runs right on the async worker:
+/// there is then no hand-off at all.
 pub struct TokenCheckLanes {
-    lanes: Vec<mpsc::Sender<Check>>,
-    next: AtomicUsize,
+    route: Route,
+}
+
+enum Route {
+    Here(Arc<AuthService>),
+    Lanes { lanes: Vec<mpsc::Sender<Check>>, next: AtomicUsize },
 }
 
 struct Check {
@@ -41,12 +49,21 @@ impl TokenCheckLanes {
                     .map(|_| sender)
             })
             .collect::<std::io::Result<Vec<_>>>()?;
-        Ok(Self { lanes, next: AtomicUsize::new(0) })
+        Ok(Self { route: Route::Lanes { lanes, next: AtomicUsize::new(0) } })
+    }
+
+    /// Checks run on the calling worker: only for a store whose token checks are local reads.
+    pub fn here(service: Arc<AuthService>) -> Self {
+        Self { route: Route::Here(service) }
     }
 
     /// What `AuthService::status` answers for `token`.
     pub async fn status(&self, token: String) -> Result<User, ApiError> {
-        let lane = &self.lanes[self.next.fetch_add(1, Ordering::Relaxed) % self.lanes.len()];
+        let (lanes, next) = match &self.route {
+            Route::Here(service) => return service.status(&token).map_err(Into::into),
+            Route::Lanes { lanes, next } => (lanes, next),
+        };
+        let lane = &lanes[next.fetch_add(1, Ordering::Relaxed) % lanes.len()];
         let (reply, answer) = oneshot::channel();
         let check = Check { token, span: tracing::Span::current(), reply };
         if lane.send(check).await.is_err() {

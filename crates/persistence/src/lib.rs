@@ -11,6 +11,7 @@ mod pool;
 mod rows;
 mod schema;
 mod sqlite_file;
+mod sqlite_readers;
 mod store;
 mod write_failures;
 

@@ -33,6 +33,19 @@ fn user_with_revocation(store: &DieselStore, id: UserId, jti: &TokenId) -> Optio
     })
 }
 
+/// Token checks on SQLite read from the calling thread's own connection: count its statements too.
+fn count_thread_reader_statements(store: &DieselStore, counter: &Arc<std::sync::atomic::AtomicUsize>) {
+    use diesel::connection::InstrumentationEvent;
+    let counter = counter.clone();
+    store
+        .instrument_thread_reader(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+}
+
 /// An event to store with a change (its contents are the domain's business; stores keep them whole).
 fn ev(kind: EventKind) -> NewEvent {
     NewEvent::system(kind, Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap())
@@ -159,6 +172,7 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
             }
         });
     }
+    count_thread_reader_statements(&store, &queries);
     assert_eq!(user_with_revocation(&store, user.id, &rev.jti), Some((user.clone(), true)));
     assert_eq!(queries.load(Ordering::SeqCst), 1, "the user and the revocation must come in one statement");
     let other = TokenId::new_random();
@@ -309,6 +323,7 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
             }
         });
     }
+    count_thread_reader_statements(&store, &queries);
     let jti = TokenId::new_random();
     let state = |sid| store.check_token(user.id, &jti, sid).unwrap().unwrap().session;
     assert_eq!(state(Some(live.id)), SessionState::Live);
@@ -369,6 +384,7 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
             }
         });
     }
+    count_thread_reader_statements(&store, &queries);
     let batch = store.check_tokens(&lookups).unwrap();
     let statements = queries.load(Ordering::SeqCst);
     let summary: Vec<Option<(i64, bool, SessionState)>> =
@@ -395,9 +411,40 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
     assert_eq!(batch[0].as_ref().unwrap().user.email.as_str(), "joe@gmail.com");
     match backend {
         Backend::Postgres => assert_eq!(statements, 1, "the whole batch in one statement"),
-        Backend::Sqlite => assert_eq!(statements, lookups.len(), "one statement each, on one connection"),
+        Backend::Sqlite => assert_eq!(statements, lookups.len(), "one statement each, on the thread's reader"),
     }
     assert_eq!(store.check_tokens(&[]).unwrap(), vec![]);
+}
+
+/// A thread that has read a token keeps its reader open (SQLite): a logout committed on another
+/// connection is seen by its next check, and by every other thread's.
+fn a_logout_is_seen_by_every_thread_at_once(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = Arc::new(store(&db));
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let rev = revocation(user.id, t0() + TimeDelta::hours(1));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, jti, before, after) =
+                (store.clone(), rev.jti.clone(), Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+            let handles = (before.clone(), after.clone());
+            let thread = std::thread::spawn(move || {
+                let first = user_with_revocation(&store, user.id, &jti).unwrap().1;
+                before.wait();
+                after.wait();
+                (first, user_with_revocation(&store, user.id, &jti).unwrap().1)
+            });
+            (thread, handles)
+        })
+        .collect();
+    for (_, (before, _)) in &readers {
+        before.wait();
+    }
+    assert_eq!(store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(), RevokeOutcome::Revoked);
+    for (thread, (_, after)) in readers {
+        after.wait();
+        assert_eq!(thread.join().unwrap(), (false, true), "not revoked before, revoked after");
+    }
 }
 
 fn rotation_is_one_compare_and_swap(backend: Backend) {
@@ -596,6 +643,7 @@ fn one_signing_key_follows_another(backend: Backend) {
 }
 
 on_both_backends!(
+    a_logout_is_seen_by_every_thread_at_once,
     token_checks_in_a_batch_answer_as_the_single_check,
     one_signing_key_follows_another,
     events_are_stored_found_aggregated_and_pruned,

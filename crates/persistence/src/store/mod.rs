@@ -11,6 +11,7 @@ use crate::error::{checkout, is_foreign_key_violation, is_unique_violation};
 use crate::pool::{DbPool, PoolError, PoolSettings, build_pool};
 use crate::schema::readiness_probe;
 use crate::sqlite_file::SqliteFile;
+use crate::sqlite_readers::SqliteReaders;
 use crate::write_failures::RecentWriteFailure;
 use auth_domain::{NotReady, Readiness, StoreError};
 use chrono::Utc;
@@ -31,6 +32,8 @@ pub struct DieselStore {
     pool: DbPool,
     /// The SQLite file this store was opened on, to notice it being deleted or replaced.
     sqlite_file: Option<SqliteFile>,
+    /// On SQLite, each thread's own read-only connection for token checks.
+    sqlite_readers: Option<SqliteReaders>,
     write_failure: RecentWriteFailure,
 }
 
@@ -39,7 +42,31 @@ impl DieselStore {
     pub fn open(settings: &PoolSettings) -> Result<Self, PoolError> {
         let pool = build_pool(settings)?;
         let sqlite_file = settings.url.sqlite_path().map(SqliteFile::new);
-        Ok(Self { pool, sqlite_file, write_failure: RecentWriteFailure::default() })
+        let sqlite_readers = SqliteReaders::new(&settings.url, settings.sqlite_busy_timeout_ms);
+        Ok(Self { pool, sqlite_file, sqlite_readers, write_failure: RecentWriteFailure::default() })
+    }
+
+    /// Instruments the connection this thread's token checks read from on SQLite (tests count their
+    /// statements with it); on PostgreSQL token checks use the pool's connections.
+    #[doc(hidden)]
+    pub fn instrument_thread_reader(
+        &self,
+        instrumentation: impl diesel::connection::Instrumentation + 'static,
+    ) -> Result<(), StoreError> {
+        use diesel::Connection as _;
+        match &self.sqlite_readers {
+            Some(readers) => readers.with(|conn| {
+                conn.set_instrumentation(instrumentation);
+                Ok(())
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a token check is a local read that never waits for the pool or the network (SQLite;
+    /// see `sqlite_readers.rs`), so that it may run where it is asked for.
+    pub fn token_checks_are_local(&self) -> bool {
+        self.sqlite_readers.is_some()
     }
 
     pub fn pool(&self) -> &DbPool {

@@ -64,16 +64,24 @@ impl UserStore for DieselStore {
         jti: &TokenId,
         session: Option<SessionId>,
     ) -> Result<Option<TokenCheck>, StoreError> {
-        check_token_on(&mut *self.conn()?, id, jti, session)
+        match &self.sqlite_readers {
+            Some(readers) => readers.with(|conn| check_token_on(conn, id, jti, session)),
+            None => check_token_on(&mut *self.conn()?, id, jti, session),
+        }
     }
 
     /// One connection for the batch; on PostgreSQL one statement (`token_checks.rs`), on SQLite, where
-    /// a statement costs no round trip, the single check again for each.
+    /// a statement costs no round trip, the single check again for each (on the thread's own reader).
     fn check_tokens(&self, tokens: &[TokenLookup]) -> Result<Vec<Option<TokenCheck>>, StoreError> {
-        let mut conn = self.conn()?;
-        match &mut *conn {
+        let each = |conn: &mut DbConnection| {
+            tokens.iter().map(|t| check_token_on(conn, t.user_id, &t.jti, t.session)).collect()
+        };
+        if let Some(readers) = &self.sqlite_readers {
+            return readers.with(each);
+        }
+        match &mut *self.conn()? {
             DbConnection::Pg(pg) => check_tokens_pg(pg, tokens),
-            conn => tokens.iter().map(|t| check_token_on(conn, t.user_id, &t.jti, t.session)).collect(),
+            conn => each(conn),
         }
     }
 
