@@ -28,7 +28,9 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<&str, AuthHeaderError>
         return Err(AuthHeaderError::Missing);
     }
     let (scheme, token) = value.split_once(' ').ok_or(AuthHeaderError::Malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(char::is_whitespace) {
+    // `to_str` has let through visible ASCII, spaces and tabs only, so those are the whitespace to find
+    // (a byte search: this runs on every authenticated request)
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.bytes().any(|b| b == b' ' || b == b'\t') {
         return Err(AuthHeaderError::Malformed);
     }
     Ok(token)
