@@ -99,6 +99,8 @@ row() { # backend scenario "rps p50 p99 non2xx sockerr" expected-non2xx(yes/no) 
   say "$backend / $scenario: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors"
 }
 
+# As an operator would after a bulk load, PostgreSQL is vacuumed and checkpointed before status is
+# measured again: otherwise autovacuum works through the new rows during the measurement.
 fill_tables() { # backend url count: that many more users, each with a live session and a revoked token
   say "filling users, sessions and revoked_tokens with $3 rows each"
   if [ "$1" = sqlite ]; then
@@ -121,7 +123,7 @@ PY
     psql "$2" -qc "INSERT INTO users (email, password, registered_on) SELECT 'fill' || g || '@fill.example.com', '\$2b\$12\$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZa', now() FROM generate_series(1, $3) g" \
       -c "INSERT INTO sessions (id, user_id, created_at, last_active_at) SELECT gen_random_uuid()::text, id, now(), now() FROM users WHERE email LIKE 'fill%'" \
       -c "INSERT INTO revoked_tokens SELECT gen_random_uuid()::text, id, now(), '2999-01-01' FROM users WHERE email LIKE 'fill%'" \
-      -c "ANALYZE"
+      -c "VACUUM ANALYZE" -c "CHECKPOINT"
   fi
 }
 

@@ -3,9 +3,8 @@ use auth_domain::{ClientInfo, Email, PasswordHash, SessionId, SessionInfo, Store
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// A `users` row as stored; fields in column order (inserts return the default `RETURNING *`), read by
-/// name too (the batched token check's SQL).
-#[derive(Queryable, QueryableByName, Selectable)]
+/// A `users` row as stored; fields in column order (inserts return the default `RETURNING *`).
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: i64,
@@ -21,6 +20,22 @@ impl UserRow {
         Ok(UserCredentials { user: self.into_user()?, password_hash })
     }
 
+    pub fn into_user(self) -> Result<User, StoreError> {
+        AccountRow { id: self.id, email: self.email, registered_on: self.registered_on, admin: self.admin }.into_user()
+    }
+}
+
+/// What a token check reads of a user: the row without its password hash, which status never needs.
+#[derive(Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = users)]
+pub struct AccountRow {
+    pub id: i64,
+    pub email: String,
+    pub registered_on: NaiveDateTime,
+    pub admin: bool,
+}
+
+impl AccountRow {
     pub fn into_user(self) -> Result<User, StoreError> {
         let email = Email::parse(&self.email)
             .map_err(|e| StoreError::Corrupt(format!("users.email of user {} does not parse: {e}", self.id)))?;

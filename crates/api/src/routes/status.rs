@@ -3,7 +3,7 @@ use crate::extract::BearerToken;
 use crate::observe::{outcome, record_user};
 use crate::token_check_lanes::TokenCheckLanes;
 use actix_web::{HttpResponse, web};
-use chrono::SecondsFormat;
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 
 /// The token's user.
@@ -47,7 +47,41 @@ pub async fn status(lanes: web::Data<TokenCheckLanes>, token: BearerToken<401>) 
             user_id: user.id.0,
             email: user.email.as_str().to_owned(),
             admin: user.admin,
-            registered_on: user.registered_on.to_rfc3339_opts(SecondsFormat::Secs, true),
+            registered_on: rfc3339_seconds(user.registered_on),
         },
     }))
+}
+
+/// `to_rfc3339_opts(SecondsFormat::Secs, true)` without chrono's format machinery, which showed in the
+/// status profile; the same text for every year 0–9999 (a test compares).
+fn rfc3339_seconds(at: DateTime<Utc>) -> String {
+    if !(0..=9999).contains(&at.year()) {
+        return at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    }
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formats_as_chrono_does() {
+        for (secs, nanos) in [(0, 0), (1_764_417_600, 999_999_999), (-62_135_596_800, 0), (253_402_300_799, 5), (-1, 0)]
+        {
+            let at = Utc.timestamp_opt(secs, nanos).unwrap();
+            assert_eq!(rfc3339_seconds(at), at.to_rfc3339_opts(SecondsFormat::Secs, true), "{at:?}");
+        }
+        let far = Utc.with_ymd_and_hms(12_000, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(rfc3339_seconds(far), far.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
 }

@@ -5,7 +5,7 @@
 use super::users::{SESSION_ENDED, SESSION_LIVE, SESSION_TOKEN_REVOKED, session_verdict};
 use crate::connection::drop_pg_if_lost;
 use crate::error::query_failed;
-use crate::rows::UserRow;
+use crate::rows::AccountRow;
 use auth_domain::{SessionState, StoreError, TokenCheck, TokenLookup};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -50,7 +50,7 @@ struct TokenCheckRow {
     #[diesel(sql_type = BigInt)]
     position: i64,
     #[diesel(embed)]
-    user: UserRow,
+    user: AccountRow,
     /// For a token without a session: whether it is revoked.
     #[diesel(sql_type = Bool)]
     revoked: bool,
@@ -62,7 +62,7 @@ struct TokenCheckRow {
 // Lazy CASEs as in the single check: the revocation list is read for a token without a session, and for
 // a live session only when it has revoked tokens. The numbers are users.rs's session states:
 const _: () = assert!(SESSION_ENDED == 2 && SESSION_TOKEN_REVOKED == 1 && SESSION_LIVE == 0);
-const SQL_HEAD: &str = "SELECT q.position, u.id, u.email, u.password, u.registered_on, u.admin, \
+const SQL_HEAD: &str = "SELECT q.position, u.id, u.email, u.registered_on, u.admin, \
      CASE WHEN q.session_id IS NULL THEN EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = q.jti) \
           ELSE false END AS revoked, \
      (SELECT CASE WHEN s.ended_at IS NOT NULL THEN 2 \

@@ -3,7 +3,7 @@ use super::events::insert_event;
 use super::token_checks::check_tokens_pg;
 use crate::connection::{DbConnection, drop_if_lost, on_backend};
 use crate::error::{is_unique_violation, query_failed};
-use crate::rows::{NewSessionRow, NewUserRow, UserRow};
+use crate::rows::{AccountRow, NewSessionRow, NewUserRow, UserRow};
 use crate::schema::{revoked_tokens, sessions, users};
 use auth_domain::{
     Email, EndReason, InsertUserError, NewEvent, NewSession, NewUser, PasswordHash, SessionId, SessionState,
@@ -145,8 +145,8 @@ fn check_token_on(
         None => {
             let found = on_backend!(conn, |c| users::table
                 .filter(users::id.eq(id.0))
-                .select((UserRow::as_select(), revoked))
-                .first::<(UserRow, bool)>(c));
+                .select((AccountRow::as_select(), revoked))
+                .first::<(AccountRow, bool)>(c));
             drop_if_lost(conn, found)
         }
         .optional()
@@ -168,8 +168,8 @@ fn check_token_on(
                 .single_value();
             let found = on_backend!(conn, |c| users::table
                 .filter(users::id.eq(id.0))
-                .select((UserRow::as_select(), state))
-                .first::<(UserRow, Option<i32>)>(c));
+                .select((AccountRow::as_select(), state))
+                .first::<(AccountRow, Option<i32>)>(c));
             drop_if_lost(conn, found).optional().map_err(query_failed)?.map(|(row, state)| {
                 let (revoked, session) = session_verdict(state);
                 (row, revoked, session)
