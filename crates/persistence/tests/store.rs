@@ -245,6 +245,31 @@ fn prune_deletes_only_expired_rows(backend: Backend) {
     assert_eq!(store.prune_expired(t0()).unwrap(), 0);
 }
 
+/// A prune deletes in batches (each its own statement, so writers get the database between them) and
+/// still deletes every expired row and nothing else.
+fn prune_deletes_every_expired_row_in_batches(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let store = store(&db).with_prune_batch(3);
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let expired: Vec<_> = (0..7).map(|_| revocation(user.id, t0() - TimeDelta::seconds(1))).collect();
+    let live = revocation(user.id, t0() + TimeDelta::seconds(1));
+    for rev in expired.iter().chain([&live]) {
+        store.logout(rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
+    }
+    assert_eq!(store.prune_expired(t0()).unwrap(), 7);
+    let rows = db.revocations();
+    assert_eq!(rows.iter().map(|r| r.jti.as_str()).collect::<Vec<_>>(), [live.jti.as_str()]);
+    // six: two whole batches, then an empty one
+    let sessions: Vec<_> = (0..6).map(|i| new_session(t0() + TimeDelta::seconds(i))).collect();
+    for s in &sessions {
+        store.start_session(user.id, s, 50, &ev(EventKind::LoginSucceeded)).unwrap();
+    }
+    let later = t0() + TimeDelta::days(400);
+    assert_eq!(store.prune_sessions(later, later, later).unwrap(), 6);
+    assert!(db.sessions().is_empty());
+    assert_eq!(store.prune_events(later).unwrap(), 15, "register, 8 logouts and 6 logins, five batches");
+}
+
 fn deleting_a_user_deletes_their_revocations(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
@@ -643,6 +668,7 @@ fn one_signing_key_follows_another(backend: Backend) {
 }
 
 on_both_backends!(
+    prune_deletes_every_expired_row_in_batches,
     a_logout_is_seen_by_every_thread_at_once,
     token_checks_in_a_batch_answer_as_the_single_check,
     one_signing_key_follows_another,

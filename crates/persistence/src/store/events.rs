@@ -118,8 +118,10 @@ impl EventStore for DieselStore {
     }
 
     fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let old = auth_events::table.filter(auth_events::at.lt(before.naive_utc()));
-        let deleted = diesel::delete(old).execute(&mut self.conn()?);
-        Ok(self.track(deleted).map_err(query_failed)? as u64)
+        self.delete_in_batches(|conn, batch| {
+            let old = auth_events::table.filter(auth_events::at.lt(before.naive_utc()));
+            let ids: Vec<i64> = old.select(auth_events::id).limit(batch).load(conn)?;
+            diesel::delete(old.filter(auth_events::id.eq_any(ids))).execute(conn)
+        })
     }
 }

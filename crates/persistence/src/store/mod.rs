@@ -6,8 +6,8 @@ mod throttles;
 mod token_checks;
 mod users;
 
-use crate::connection::SchemeManager;
-use crate::error::{checkout, is_foreign_key_violation, is_unique_violation};
+use crate::connection::{DbConnection, SchemeManager};
+use crate::error::{checkout, is_foreign_key_violation, is_unique_violation, query_failed};
 use crate::pool::{DbPool, PoolError, PoolSettings, build_pool};
 use crate::schema::readiness_probe;
 use crate::sqlite_file::SqliteFile;
@@ -35,6 +35,8 @@ pub struct DieselStore {
     /// On SQLite, each thread's own read-only connection for token checks.
     sqlite_readers: Option<SqliteReaders>,
     write_failure: RecentWriteFailure,
+    /// Rows a prune deletes per statement.
+    prune_batch: i64,
 }
 
 impl DieselStore {
@@ -43,7 +45,41 @@ impl DieselStore {
         let pool = build_pool(settings)?;
         let sqlite_file = settings.url.sqlite_path().map(SqliteFile::new);
         let sqlite_readers = SqliteReaders::new(&settings.url, settings.sqlite_busy_timeout_ms);
-        Ok(Self { pool, sqlite_file, sqlite_readers, write_failure: RecentWriteFailure::default() })
+        Ok(Self {
+            pool,
+            sqlite_file,
+            sqlite_readers,
+            write_failure: RecentWriteFailure::default(),
+            prune_batch: Self::PRUNE_BATCH,
+        })
+    }
+
+    /// A prune deletes at most this many rows per statement, each its own transaction with a connection
+    /// of its own: a million expired sessions (a bulk import, a long-stopped instance) deleted at once
+    /// held SQLite's write lock past the busy timeout, and every login and registration meanwhile was a
+    /// 503 (found by the load benchmark).
+    pub const PRUNE_BATCH: i64 = 10_000;
+
+    /// The same store pruning `rows` at a time (tests cross batch boundaries with a few rows).
+    #[doc(hidden)]
+    pub fn with_prune_batch(mut self, rows: i64) -> Self {
+        self.prune_batch = rows.max(1);
+        self
+    }
+
+    /// Runs `delete_batch` (which deletes at most the given number of rows) until it deletes fewer.
+    pub(super) fn delete_in_batches(
+        &self,
+        mut delete_batch: impl FnMut(&mut DbConnection, i64) -> QueryResult<usize>,
+    ) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        loop {
+            let deleted = self.track(delete_batch(&mut *self.conn()?, self.prune_batch)).map_err(query_failed)?;
+            total += deleted as u64;
+            if (deleted as i64) < self.prune_batch {
+                return Ok(total);
+            }
+        }
     }
 
     /// Instruments the connection this thread's token checks read from on SQLite (tests count their

@@ -88,8 +88,10 @@ impl RevocationStore for DieselStore {
     }
 
     fn prune_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let expired = revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now.naive_utc()));
-        let deleted = self.track(diesel::delete(expired).execute(&mut self.conn()?)).map_err(query_failed)?;
-        Ok(deleted as u64)
+        self.delete_in_batches(|conn, batch| {
+            let expired = revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now.naive_utc()));
+            let jtis: Vec<String> = expired.select(revoked_tokens::jti).limit(batch).load(conn)?;
+            diesel::delete(expired.filter(revoked_tokens::jti.eq_any(jtis))).execute(conn)
+        })
     }
 }

@@ -196,13 +196,16 @@ impl SessionStore for DieselStore {
         inactive_before: DateTime<Utc>,
         started_before: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let old = sessions::table.filter(
-            sessions::ended_at
-                .lt(ended_before.naive_utc())
-                .or(sessions::last_active_at.lt(inactive_before.naive_utc()))
-                .or(sessions::created_at.lt(started_before.naive_utc())),
-        );
-        let deleted = diesel::delete(old).execute(&mut self.conn()?);
-        Ok(self.track(deleted).map_err(query_failed)? as u64)
+        self.delete_in_batches(|conn, batch| {
+            let old = sessions::table.filter(
+                sessions::ended_at
+                    .lt(ended_before.naive_utc())
+                    .or(sessions::last_active_at.lt(inactive_before.naive_utc()))
+                    .or(sessions::created_at.lt(started_before.naive_utc())),
+            );
+            let ids: Vec<String> = old.select(sessions::id).limit(batch).load(conn)?;
+            // the condition again: a session used since it was read stays
+            diesel::delete(old.filter(sessions::id.eq_any(ids))).execute(conn)
+        })
     }
 }

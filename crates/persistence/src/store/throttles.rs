@@ -96,10 +96,14 @@ impl ThrottleStore for DieselStore {
     }
 
     fn prune_counters(&self, window_ended_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let stale = attempt_counters::table
-            .filter(attempt_counters::window_started_at.lt(window_ended_before.naive_utc()))
-            .filter(attempt_counters::blocked_until.is_null().or(attempt_counters::blocked_until.le(now.naive_utc())));
-        let deleted = diesel::delete(stale).execute(&mut self.conn()?);
-        Ok(self.track(deleted).map_err(query_failed)? as u64)
+        self.delete_in_batches(|conn, batch| {
+            let stale = attempt_counters::table
+                .filter(attempt_counters::window_started_at.lt(window_ended_before.naive_utc()))
+                .filter(
+                    attempt_counters::blocked_until.is_null().or(attempt_counters::blocked_until.le(now.naive_utc())),
+                );
+            let ids: Vec<String> = stale.select(attempt_counters::id).limit(batch).load(conn)?;
+            diesel::delete(stale.filter(attempt_counters::id.eq_any(ids))).execute(conn)
+        })
     }
 }
