@@ -33,17 +33,29 @@ fn user_with_revocation(store: &DieselStore, id: UserId, jti: &TokenId) -> Optio
     })
 }
 
-/// Token checks on SQLite read from the calling thread's own connection: count its statements too.
-fn count_thread_reader_statements(store: &DieselStore, counter: &Arc<std::sync::atomic::AtomicUsize>) {
-    use diesel::connection::InstrumentationEvent;
-    let counter = counter.clone();
-    store
-        .instrument_thread_reader(move |event: InstrumentationEvent<'_>| {
+/// A store over a pool of one connection, migrated.
+fn one_connection_store(db: &TestDatabase) -> DieselStore {
+    let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
+    run_migrations(&settings).unwrap();
+    DieselStore::open(&settings).unwrap()
+}
+
+/// Counts the statements run from now on by the pool's one connection and, as token checks on SQLite
+/// read from the calling thread's own connection, by that one too.
+fn count_statements(store: &DieselStore) -> Arc<std::sync::atomic::AtomicUsize> {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let queries = Arc::new(AtomicUsize::new(0));
+    let counter = |queries: Arc<AtomicUsize>| {
+        move |event: InstrumentationEvent<'_>| {
             if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                queries.fetch_add(1, Ordering::SeqCst);
             }
-        })
-        .unwrap();
+        }
+    };
+    store.pool().get().unwrap().set_instrumentation(counter(queries.clone()));
+    store.instrument_thread_reader(counter(queries.clone())).unwrap();
+    queries
 }
 
 /// An event to store with a change (its contents are the domain's business; stores keep them whole).
@@ -151,28 +163,14 @@ fn finds_credentials_by_email(backend: Backend) {
 }
 
 fn finds_user_with_revocation_in_one_query(backend: Backend) {
-    use diesel::connection::{Connection, InstrumentationEvent};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     let db = TestDatabase::new(backend);
-    let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
-    run_migrations(&settings).unwrap();
-    let store = DieselStore::open(&settings).unwrap();
+    let store = one_connection_store(&db);
     let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     assert_eq!(store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(), RevokeOutcome::Revoked);
 
-    // The pool's one connection counts the statements it runs from now on.
-    let queries = Arc::new(AtomicUsize::new(0));
-    {
-        let counter = queries.clone();
-        let mut conn = store.pool().get().unwrap();
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-    }
-    count_thread_reader_statements(&store, &queries);
+    let queries = count_statements(&store);
     assert_eq!(user_with_revocation(&store, user.id, &rev.jti), Some((user.clone(), true)));
     assert_eq!(queries.load(Ordering::SeqCst), 1, "the user and the revocation must come in one statement");
     let other = TokenId::new_random();
@@ -324,12 +322,9 @@ fn new_session(at: DateTime<Utc>) -> auth_domain::NewSession {
 
 fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     use auth_domain::SessionState;
-    use diesel::connection::{Connection, InstrumentationEvent};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     let db = TestDatabase::new(backend);
-    let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
-    run_migrations(&settings).unwrap();
-    let store = DieselStore::open(&settings).unwrap();
+    let store = one_connection_store(&db);
     let live = new_session(t0());
     let user = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register)).unwrap();
     let ended = new_session(t0());
@@ -339,16 +334,7 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
             .end_session(user.id, ended.id, t0(), auth_domain::EndReason::Logout, &ev(EventKind::SessionEnded))
             .unwrap()
     );
-    let queries = Arc::new(AtomicUsize::new(0));
-    {
-        let counter = queries.clone();
-        store.pool().get().unwrap().set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-    }
-    count_thread_reader_statements(&store, &queries);
+    let queries = count_statements(&store);
     let jti = TokenId::new_random();
     let state = |sid| store.check_token(user.id, &jti, sid).unwrap().unwrap().session;
     assert_eq!(state(Some(live.id)), SessionState::Live);
@@ -366,12 +352,9 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
 /// deleted users included); on PostgreSQL the batch is one statement.
 fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
     use auth_domain::{SessionId, SessionState, TokenLookup};
-    use diesel::connection::{Connection, InstrumentationEvent};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     let db = TestDatabase::new(backend);
-    let settings = PoolSettings { max_size: 1, ..settings(db.url()) };
-    run_migrations(&settings).unwrap();
-    let store = DieselStore::open(&settings).unwrap();
+    let store = one_connection_store(&db);
     let live = new_session(t0());
     let joe = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register)).unwrap();
     let ended = new_session(t0());
@@ -400,16 +383,7 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
         lookup(UserId(ann.id.0 + 1000), &fresh, None),
         lookup(joe.id, &fresh, Some(live.id)),
     ];
-    let queries = Arc::new(AtomicUsize::new(0));
-    {
-        let counter = queries.clone();
-        store.pool().get().unwrap().set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-    }
-    count_thread_reader_statements(&store, &queries);
+    let queries = count_statements(&store);
     let batch = store.check_tokens(&lookups).unwrap();
     let statements = queries.load(Ordering::SeqCst);
     let summary: Vec<Option<(i64, bool, SessionState)>> =
