@@ -1,16 +1,78 @@
-//! The token checks of concurrent requests in one PostgreSQL statement: the lookups go in as three
-//! arrays, unnested with their positions, so a batch of any size is one prepared statement and one
-//! round trip. The semantics are those of the single check in `users.rs` (its test runs both).
+//! The token check: one statement for one token, and for the checks of concurrent requests on PostgreSQL
+//! one statement for them all: the lookups go in as three arrays, unnested with their positions, so a
+//! batch of any size is one prepared statement and one round trip (a test runs both on the same cases).
 
-use super::users::{SESSION_ENDED, SESSION_LIVE, SESSION_TOKEN_REVOKED, session_verdict};
-use crate::connection::drop_pg_if_lost;
+use crate::connection::{DbConnection, drop_if_lost, drop_pg_if_lost, on_backend};
 use crate::error::query_failed;
 use crate::rows::AccountRow;
-use auth_domain::{SessionState, StoreError, TokenCheck, TokenLookup};
+use crate::schema::{revoked_tokens, sessions, users};
+use auth_domain::{SessionId, SessionState, StoreError, TokenCheck, TokenId, TokenLookup, UserId};
+use diesel::dsl::{case_when, exists};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Untyped};
+
+// The session subquery's values, the same in both statements.
+const SESSION_LIVE: i32 = 0;
+const SESSION_TOKEN_REVOKED: i32 = 1;
+const SESSION_ENDED: i32 = 2;
+
+/// The token check on a connection already had.
+pub(super) fn check_token_on(
+    conn: &mut DbConnection,
+    id: UserId,
+    jti: &TokenId,
+    session: Option<SessionId>,
+) -> Result<Option<TokenCheck>, StoreError> {
+    let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
+    let found = match session {
+        None => {
+            let found = on_backend!(conn, |c| users::table
+                .filter(users::id.eq(id.0))
+                .select((AccountRow::as_select(), revoked))
+                .first::<(AccountRow, bool)>(c));
+            drop_if_lost(conn, found)
+        }
+        .optional()
+        .map_err(query_failed)?
+        .map(|(row, revoked)| (row, revoked, SessionState::NotNamed)),
+        Some(sid) => {
+            // One scalar subquery: NULL when the user has no such session, else its state. The
+            // revocation list is read only for a session that has a revoked token and lives on
+            // (CASE evaluates lazily on both backends): every other end of a session's tokens is
+            // its ended_at, and skipping that index probe is most of what a session costs status.
+            let state = sessions::table
+                .filter(sessions::id.eq(sid.to_string()))
+                .filter(sessions::user_id.eq(id.0))
+                .select(
+                    case_when(sessions::ended_at.is_not_null(), SESSION_ENDED.into_sql::<Integer>())
+                        .when(sessions::tokens_revoked.and(revoked), SESSION_TOKEN_REVOKED.into_sql::<Integer>())
+                        .otherwise(SESSION_LIVE.into_sql::<Integer>()),
+                )
+                .single_value();
+            let found = on_backend!(conn, |c| users::table
+                .filter(users::id.eq(id.0))
+                .select((AccountRow::as_select(), state))
+                .first::<(AccountRow, Option<i32>)>(c));
+            drop_if_lost(conn, found).optional().map_err(query_failed)?.map(|(row, state)| {
+                let (revoked, session) = session_verdict(state);
+                (row, revoked, session)
+            })
+        }
+    };
+    found.map(|(row, revoked, session)| Ok(TokenCheck { user: row.into_user()?, revoked, session })).transpose()
+}
+
+/// What the session subquery's value says: whether the token is revoked, and the session's state.
+fn session_verdict(state: Option<i32>) -> (bool, SessionState) {
+    match state {
+        None => (false, SessionState::Missing),
+        Some(SESSION_ENDED) => (false, SessionState::Ended),
+        Some(SESSION_TOKEN_REVOKED) => (true, SessionState::Live),
+        Some(_) => (false, SessionState::Live),
+    }
+}
 
 /// Reads the whole batch; `None` where the token's user no longer exists.
 pub(super) fn check_tokens_pg(
@@ -60,7 +122,7 @@ struct TokenCheckRow {
 }
 
 // Lazy CASEs as in the single check: the revocation list is read for a token without a session, and for
-// a live session only when it has revoked tokens. The numbers are users.rs's session states:
+// a live session only when it has revoked tokens. The numbers are the session states above:
 const _: () = assert!(SESSION_ENDED == 2 && SESSION_TOKEN_REVOKED == 1 && SESSION_LIVE == 0);
 const SQL_HEAD: &str = "SELECT q.position, u.id, u.email, u.registered_on, u.admin, \
      CASE WHEN q.session_id IS NULL THEN EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = q.jti) \

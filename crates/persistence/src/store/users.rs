@@ -1,24 +1,17 @@
 use super::DieselStore;
 use super::events::insert_event;
-use super::token_checks::check_tokens_pg;
-use crate::connection::{DbConnection, drop_if_lost, on_backend};
+use super::token_checks::{check_token_on, check_tokens_pg};
+use crate::connection::{DbConnection, drop_if_lost};
 use crate::error::{is_unique_violation, query_failed};
-use crate::rows::{AccountRow, NewSessionRow, NewUserRow, UserRow};
-use crate::schema::{revoked_tokens, sessions, users};
+use crate::rows::{NewSessionRow, NewUserRow, UserRow};
+use crate::schema::{sessions, users};
 use auth_domain::{
-    Email, EndReason, InsertUserError, NewEvent, NewSession, NewUser, PasswordHash, SessionId, SessionState,
-    StoreError, TokenCheck, TokenId, TokenLookup, User, UserCredentials, UserId, UserStore,
+    Email, EndReason, InsertUserError, NewEvent, NewSession, NewUser, PasswordHash, SessionId, StoreError, TokenCheck,
+    TokenId, TokenLookup, User, UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
-use diesel::dsl::{case_when, exists};
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
-
-// The session subquery's values; token_checks.rs writes the same numbers into its SQL.
-pub(super) const SESSION_LIVE: i32 = 0;
-pub(super) const SESSION_TOKEN_REVOKED: i32 = 1;
-pub(super) const SESSION_ENDED: i32 = 2;
 
 impl UserStore for DieselStore {
     fn insert_user(
@@ -130,61 +123,5 @@ impl UserStore for DieselStore {
             Ok(true)
         });
         self.track(changed).map_err(query_failed)
-    }
-}
-
-/// The token check on a connection already had.
-fn check_token_on(
-    conn: &mut DbConnection,
-    id: UserId,
-    jti: &TokenId,
-    session: Option<SessionId>,
-) -> Result<Option<TokenCheck>, StoreError> {
-    let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
-    let found = match session {
-        None => {
-            let found = on_backend!(conn, |c| users::table
-                .filter(users::id.eq(id.0))
-                .select((AccountRow::as_select(), revoked))
-                .first::<(AccountRow, bool)>(c));
-            drop_if_lost(conn, found)
-        }
-        .optional()
-        .map_err(query_failed)?
-        .map(|(row, revoked)| (row, revoked, SessionState::NotNamed)),
-        Some(sid) => {
-            // One scalar subquery: NULL when the user has no such session, else its state. The
-            // revocation list is read only for a session that has a revoked token and lives on
-            // (CASE evaluates lazily on both backends): every other end of a session's tokens is
-            // its ended_at, and skipping that index probe is most of what a session costs status.
-            let state = sessions::table
-                .filter(sessions::id.eq(sid.to_string()))
-                .filter(sessions::user_id.eq(id.0))
-                .select(
-                    case_when(sessions::ended_at.is_not_null(), SESSION_ENDED.into_sql::<Integer>())
-                        .when(sessions::tokens_revoked.and(revoked), SESSION_TOKEN_REVOKED.into_sql::<Integer>())
-                        .otherwise(SESSION_LIVE.into_sql::<Integer>()),
-                )
-                .single_value();
-            let found = on_backend!(conn, |c| users::table
-                .filter(users::id.eq(id.0))
-                .select((AccountRow::as_select(), state))
-                .first::<(AccountRow, Option<i32>)>(c));
-            drop_if_lost(conn, found).optional().map_err(query_failed)?.map(|(row, state)| {
-                let (revoked, session) = session_verdict(state);
-                (row, revoked, session)
-            })
-        }
-    };
-    found.map(|(row, revoked, session)| Ok(TokenCheck { user: row.into_user()?, revoked, session })).transpose()
-}
-
-/// What the session subquery's value says: whether the token is revoked, and the session's state.
-pub(super) fn session_verdict(state: Option<i32>) -> (bool, SessionState) {
-    match state {
-        None => (false, SessionState::Missing),
-        Some(SESSION_ENDED) => (false, SessionState::Ended),
-        Some(SESSION_TOKEN_REVOKED) => (true, SessionState::Live),
-        Some(_) => (false, SessionState::Live),
     }
 }
