@@ -18,7 +18,13 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// One flood at a time, so that each flood's memory is measured alone: two servers taking 1,000
+/// connections each on two cores, in a busy suite, now and then saw a connection reset by peer (in about
+/// one run of four of the whole suite, also before the performance work; the cause is not yet known).
+static ONE_FLOOD_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn a_login_flood_is_bounded(backend: Backend) {
+    let _alone = ONE_FLOOD_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let db = TestDatabase::new(backend);
     // cost 10 and one hash at a time: the queue fills at once; the client limits are off (one address)
     let served = Served::start(
