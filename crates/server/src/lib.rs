@@ -4,6 +4,7 @@
 pub mod cli;
 mod healthcheck;
 pub mod http;
+mod listener;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

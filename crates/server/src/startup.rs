@@ -176,7 +176,7 @@ impl Application {
     pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let components = Components::build(settings, clock)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let (listener, port) = bind(&address)?;
+        let (listener, port) = bind(&address, settings.server.listen_backlog)?;
 
         let app_components = components.clone();
         let cors_settings = settings.cors.clone();
@@ -210,7 +210,7 @@ impl Application {
 
         let (metrics_server, metrics_port) = match &components.metrics {
             MetricsPlacement::OwnAddress(bind_to) => {
-                let (listener, port) = bind(bind_to)?;
+                let (listener, port) = bind(bind_to, settings.server.listen_backlog)?;
                 let source = components.metrics_source();
                 let metrics_server = HttpServer::new(move || {
                     App::new().app_data(source.clone()).route("/metrics", web::get().to(auth_api::metrics))
@@ -273,11 +273,17 @@ fn connections_per_worker(settings: &Settings) -> Result<usize, StartupError> {
     Ok(per_worker)
 }
 
-fn bind(address: &str) -> Result<(TcpListener, u16), StartupError> {
-    let bind_error = |source| StartupError::Bind { address: address.to_owned(), source };
-    let listener = TcpListener::bind(address).map_err(bind_error)?;
-    let port = listener.local_addr().map_err(bind_error)?.port();
-    Ok((listener, port))
+fn bind(address: &str, backlog: u32) -> Result<(TcpListener, u16), StartupError> {
+    let bound = crate::listener::listen(address, backlog)
+        .map_err(|source| StartupError::Bind { address: address.to_owned(), source })?;
+    if let Some(cap) = crate::listener::kernel_backlog_cap().filter(|&cap| cap < backlog) {
+        tracing::warn!(
+            backlog,
+            somaxconn = cap,
+            "the kernel caps the listen queue below server.listen_backlog; raise net.core.somaxconn"
+        );
+    }
+    Ok(bound)
 }
 
 /// Deletes expired revocations and sessions at start-up and then every `interval`, so the tables stay

@@ -117,3 +117,29 @@ fn pretty_logs_hold_no_password_token_or_secret() {
 fn json_logs_hold_no_password_token_or_secret() {
     assert_clean("json");
 }
+
+/// The kernel silently shortens a listen queue longer than `net.core.somaxconn`; the operator is told.
+#[test]
+fn a_listen_backlog_over_the_kernel_cap_is_logged() {
+    let cap: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn").unwrap().trim().parse().unwrap();
+    assert!(cap < 65_535, "somaxconn is {cap}: no backlog in range is over it here");
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let backlog = (cap + 1).to_string();
+    let server = Served::start(
+        &format!("sqlite://{}/auth.db", dir.path().display()),
+        &[("APP__SERVER__LISTEN_BACKLOG", &backlog), ("APP__LOG__FORMAT", "json")],
+        Stdio::from(std::fs::File::create(&log_path).unwrap()),
+    );
+    assert_eq!(http(server.port, "GET", "/health/live", &[], "").unwrap().status, 200);
+    drop(server);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let warning: serde_json::Value = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .find(|line: &serde_json::Value| line["message"].as_str().is_some_and(|m| m.contains("somaxconn")))
+        .unwrap_or_else(|| panic!("no warning in:\n{logs}"));
+    assert_eq!(warning["level"], "WARN", "{warning}");
+    assert_eq!(warning["backlog"], u64::from(cap) + 1, "{warning}");
+    assert_eq!(warning["somaxconn"], u64::from(cap), "{warning}");
+}

@@ -217,6 +217,8 @@ fn every_number_has_a_range_checked_in_every_environment() {
             "1000000",
             "server.max_connections_per_worker must be between 0 and 100000",
         ),
+        ("APP__SERVER__LISTEN_BACKLOG", "1", "server.listen_backlog must be between 16 and 65535"),
+        ("APP__SERVER__LISTEN_BACKLOG", "70000", "server.listen_backlog must be between 16 and 65535"),
         ("APP__DATABASE__POOL_MAX_SIZE", "4294967295", "database.pool_max_size must be between 1 and 256"),
         ("APP__DATABASE__ACQUIRE_TIMEOUT_MS", "0", "database.acquire_timeout_ms must be between 1 and 600000"),
         (

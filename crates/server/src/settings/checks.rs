@@ -190,6 +190,7 @@ impl Settings {
             server.max_connections_per_worker,
             ServerSettings::MAX_CONNECTIONS_PER_WORKER,
         );
+        in_range(problems, "server.listen_backlog", server.listen_backlog, ServerSettings::LISTEN_BACKLOG);
         if let Err(problem) = server.connections_per_worker(self.database.pool_max_size) {
             problems.push(problem);
         }

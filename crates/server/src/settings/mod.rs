@@ -71,6 +71,7 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     pub body_timeout_ms: u64,
     pub max_connections_per_worker: usize,
+    pub listen_backlog: u32,
     #[serde(deserialize_with = "string_or_list")]
     pub trusted_proxies: Vec<String>,
     pub client_ip_header: String,
@@ -82,6 +83,7 @@ impl ServerSettings {
     pub const SHUTDOWN_TIMEOUT_SECS: RangeInclusive<u64> = 0..=3600;
     pub const BODY_TIMEOUT_MS: RangeInclusive<u64> = 100..=600_000;
     pub const MAX_CONNECTIONS_PER_WORKER: RangeInclusive<usize> = 0..=100_000;
+    pub const LISTEN_BACKLOG: RangeInclusive<u32> = 16..=65_535;
 
     /// Each connection holds its socket and a duplicate of it (to see whether the client is still there).
     const DESCRIPTORS_PER_CONNECTION: u64 = 2;
