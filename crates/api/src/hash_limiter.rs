@@ -34,15 +34,17 @@ impl Drop for WaitingPlace {
 }
 
 impl HashLimiter {
-    /// 0 means one per core; more than this many bcrypt runs at once only share the same cores.
+    /// 0 means `BcryptEngine::LANES` per core: the engine computes that many side by side on each core,
+    /// and more than that only wait for the same cores.
     pub const MAX_CONCURRENT: std::ops::RangeInclusive<usize> = 0..=1024;
 
     /// 0: nothing waits; a request finding every slot taken is answered 503.
     pub const MAX_WAITING: std::ops::RangeInclusive<usize> = 0..=100_000;
 
-    /// `max` of 0 means one per available core; `max_waiting` requests may wait for a slot.
+    /// `max` of 0 means `BcryptEngine::LANES` per available core; `max_waiting` requests may wait for a slot.
     pub fn new(max: usize, max_waiting: usize) -> Self {
-        let max = if max == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { max };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let max = if max == 0 { cores * auth_domain::BcryptEngine::LANES } else { max };
         Self { permits: Arc::new(Semaphore::new(max)), max, waiting: Arc::default(), max_waiting }
     }
 
@@ -165,8 +167,9 @@ mod tests {
     }
 
     #[test]
-    fn zero_means_one_per_core() {
-        assert_eq!(HashLimiter::new(0, 0).max(), std::thread::available_parallelism().map_or(1, usize::from));
+    fn zero_means_four_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(HashLimiter::new(0, 0).max(), cores * 4);
         assert_eq!(HashLimiter::new(3, 0).max(), 3);
     }
 }

@@ -3,6 +3,7 @@
 //! This crate knows nothing of HTTP, databases, async runtimes or configuration files: the api crate
 //! calls the use cases, the persistence crate implements the storage traits, and the server wires them.
 
+mod bcrypt_engine;
 mod clock;
 mod eksblowfish;
 mod email;
@@ -23,6 +24,7 @@ mod user;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
+pub use bcrypt_engine::BcryptEngine;
 pub use clock::{Clock, SystemClock};
 pub use email::{Email, EmailError};
 pub use event::{Event, EventKind, EventQuery, NewEvent};

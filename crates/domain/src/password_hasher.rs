@@ -1,7 +1,9 @@
+use crate::bcrypt_engine::BcryptEngine;
 use crate::eksblowfish::{bcrypt_key, bcrypt_raw};
 use crate::password::{Password, normalised};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A bcrypt hash as stored in `users.password`.
@@ -40,6 +42,9 @@ pub struct PasswordHasher {
     /// Verifications run, by the cost of the hash checked (index = cost): the timing defence is that
     /// every login costs the same, so the count is kept where a test can read it.
     verifications: [AtomicU64; 32],
+    /// Where the cipher work runs: on the engine's threads, side by side with other requests' hashes,
+    /// or (without one, as in most tests) on the calling thread.
+    engine: Option<Arc<BcryptEngine>>,
 }
 
 impl PasswordHasher {
@@ -53,14 +58,20 @@ impl PasswordHasher {
             return Err(HashError::CostOutOfRange(cost));
         }
         let random_password = uuid::Uuid::new_v4().to_string();
-        let dummy_hash = bcrypt_hash(random_password.as_bytes(), cost)?;
-        Ok(Self { cost, dummy_hash, verifications: Default::default() })
+        let dummy_hash = bcrypt_hash(random_password.as_bytes(), cost, None)?;
+        Ok(Self { cost, dummy_hash, verifications: Default::default(), engine: None })
+    }
+
+    /// Hashes on `engine`'s threads from now on.
+    pub fn with_engine(mut self, engine: Arc<BcryptEngine>) -> Self {
+        self.engine = Some(engine);
+        self
     }
 
     pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         // At most 72 bytes reach bcrypt, which it reads in full (only its NUL terminator is dropped at
         // exactly 72), so its truncating entry point loses nothing; it is also how every stored hash was made.
-        bcrypt_hash(&bcrypt_input(password.secret().expose_secret().as_bytes()), self.cost)
+        bcrypt_hash(&bcrypt_input(password.secret().expose_secret().as_bytes()), self.cost, self.engine.as_deref())
     }
 
     /// Checks `candidate` against `stored`, or against the dummy hash when there is no stored hash.
@@ -96,7 +107,12 @@ impl PasswordHasher {
     /// A new hash of a password that has just been verified (in NFC, as every hash is now made).
     pub fn rehash(&self, verified: &SecretString) -> Result<PasswordHash, HashError> {
         let nfc = normalised(verified);
-        bcrypt_hash(&bcrypt_input(nfc.expose_secret().as_bytes()), self.cost)
+        bcrypt_hash(&bcrypt_input(nfc.expose_secret().as_bytes()), self.cost, self.engine.as_deref())
+    }
+
+    /// The engine's batches by size (`BcryptEngine::batches`); all 0 without an engine.
+    pub fn batches(&self) -> [u64; BcryptEngine::LANES] {
+        self.engine.as_ref().map_or([0; BcryptEngine::LANES], |engine| engine.batches())
     }
 
     /// How many verifications have run against hashes of `cost`.
@@ -109,7 +125,7 @@ impl PasswordHasher {
         if let Some(count) = hash_cost(hash).and_then(|cost| self.verifications.get(cost as usize)) {
             count.fetch_add(1, Ordering::Relaxed);
         }
-        bcrypt_verify(&bcrypt_input(candidate), hash.as_str())
+        bcrypt_verify(&bcrypt_input(candidate), hash.as_str(), self.engine.as_deref())
     }
 }
 
@@ -133,19 +149,24 @@ const BCRYPT_MAX_BYTES: usize = 72;
 const BCRYPT_BASE64: base64::engine::GeneralPurpose =
     base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
 
+/// bcrypt's cipher work, on the engine's threads when there is one.
+fn cipher(engine: Option<&BcryptEngine>, cost: u32, salt: [u8; 16], key: &[u8]) -> [u8; 24] {
+    engine.and_then(|engine| engine.bcrypt_raw(cost, salt, key)).unwrap_or_else(|| bcrypt_raw(cost, salt, key))
+}
+
 /// A new `$2b$` hash with a random salt, in the format the `bcrypt` crate writes.
-fn bcrypt_hash(password: &[u8], cost: u32) -> Result<PasswordHash, HashError> {
+fn bcrypt_hash(password: &[u8], cost: u32, engine: Option<&BcryptEngine>) -> Result<PasswordHash, HashError> {
     use base64::Engine as _;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(HashError::Random)?;
     let (key, len) = bcrypt_key(password);
-    let digest = bcrypt_raw(cost, salt, &key[..len]);
+    let digest = cipher(engine, cost, salt, &key[..len]);
     Ok(PasswordHash(format!("$2b${cost:02}${}{}", BCRYPT_BASE64.encode(salt), BCRYPT_BASE64.encode(&digest[..23]))))
 }
 
 /// Whether `password` matches a stored hash. The `bcrypt` crate parses it (any of `$2a$`, `$2b$`,
 /// `$2x$`, `$2y$`, 60 characters, canonical base64), so exactly the hashes its `verify` accepts match.
-fn bcrypt_verify(password: &[u8], stored: &str) -> bool {
+fn bcrypt_verify(password: &[u8], stored: &str, engine: Option<&BcryptEngine>) -> bool {
     use base64::Engine as _;
     use subtle::ConstantTimeEq as _;
     let Ok(parts) = stored.parse::<bcrypt::HashParts>() else {
@@ -157,7 +178,7 @@ fn bcrypt_verify(password: &[u8], stored: &str) -> bool {
         return false;
     }
     let (key, len) = bcrypt_key(password);
-    let digest = bcrypt_raw(parts.get_cost(), parts.get_salt_raw(), &key[..len]);
+    let digest = cipher(engine, parts.get_cost(), parts.get_salt_raw(), &key[..len]);
     digest[..23].ct_eq(&expected).into()
 }
 
@@ -202,13 +223,37 @@ mod tests {
     #[test]
     fn verifies_the_known_test_vectors_and_nothing_else() {
         for (hash, password) in KNOWN_HASHES {
-            assert!(bcrypt_verify(password, hash), "{hash}");
-            assert!(!bcrypt_verify(b"U*U*U*", hash), "{hash}");
+            assert!(bcrypt_verify(password, hash, None), "{hash}");
+            assert!(!bcrypt_verify(b"U*U*U*", hash, None), "{hash}");
             // every prefix bcrypt knows computes the same
             for version in ["$2b$", "$2x$", "$2y$"] {
-                assert!(bcrypt_verify(password, &format!("{version}{}", &hash[4..])), "{version}{hash}");
+                assert!(bcrypt_verify(password, &format!("{version}{}", &hash[4..]), None), "{version}{hash}");
             }
         }
+    }
+
+    /// The same vectors through the engine, from several threads at once, so they share batches.
+    #[test]
+    fn the_engine_verifies_the_known_test_vectors_and_nothing_else() {
+        let engine = BcryptEngine::start(1).unwrap();
+        std::thread::scope(|scope| {
+            for (hash, password) in KNOWN_HASHES {
+                let engine = &engine;
+                scope.spawn(move || {
+                    assert!(bcrypt_verify(password, hash, Some(engine)), "{hash}");
+                    assert!(!bcrypt_verify(b"U*U*U*", hash, Some(engine)), "{hash}");
+                });
+            }
+        });
+        let hasher = PasswordHasher::new(4).unwrap().with_engine(Arc::new(engine));
+        let password = Password::new(secret("correct horse"), &PasswordPolicy::default()).unwrap();
+        let hash = hasher.hash(&password).unwrap();
+        assert!(bcrypt::verify("correct horse", hash.as_str()).unwrap());
+        assert!(hasher.verify(&secret("correct horse"), Some(&hash)));
+        assert!(!hasher.verify(&secret("correct horsf"), Some(&hash)));
+        assert!(!hasher.verify(&secret("correct horse"), None));
+        let batches = hasher.engine.as_ref().unwrap().batches();
+        assert_eq!(batches.iter().zip(1..).map(|(n, size)| n * size).sum::<u64>(), 12 + 4, "{batches:?}");
     }
 
     #[test]
@@ -226,7 +271,7 @@ mod tests {
             format!("{}é", &good[..58]),
         ];
         for hash in &malformed {
-            assert!(!bcrypt_verify(password, hash), "{hash}");
+            assert!(!bcrypt_verify(password, hash, None), "{hash}");
             assert!(!bcrypt::verify(password, hash).unwrap_or(false), "{hash}");
         }
     }
@@ -234,12 +279,12 @@ mod tests {
     #[test]
     fn makes_hashes_the_bcrypt_crate_verifies_and_verifies_the_crates() {
         for password in [&b"a"[..], b"correct horse", &[0xff; 72], b"\xc3\xa9t\xc3\xa9"] {
-            let ours = bcrypt_hash(password, 4).unwrap();
+            let ours = bcrypt_hash(password, 4, None).unwrap();
             assert!(ours.as_str().starts_with("$2b$04$") && ours.as_str().len() == 60);
             assert!(bcrypt::verify(password, ours.as_str()).unwrap());
             let theirs = bcrypt::hash(password, 5).unwrap();
-            assert!(bcrypt_verify(password, &theirs));
-            assert!(!bcrypt_verify(b"another", &theirs));
+            assert!(bcrypt_verify(password, &theirs, None));
+            assert!(!bcrypt_verify(b"another", &theirs, None));
         }
     }
 

@@ -107,6 +107,12 @@ impl AuthService {
         self.rehashes.load(Ordering::Relaxed)
     }
 
+    /// bcrypt batches computed since this service started, by how many hashes they held (1 to
+    /// `BcryptEngine::LANES`); all 0 when the hashes run on the callers' threads.
+    pub fn bcrypt_batches(&self) -> [u64; crate::BcryptEngine::LANES] {
+        self.hasher.batches()
+    }
+
     /// How long security events are kept (`audit.retention_days`; 90 until then).
     pub fn with_audit_retention(mut self, retention: TimeDelta) -> Self {
         self.audit_retention = retention;

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TokenCheckLanes, TrustedProxies};
 use auth_domain::{
-    AuthService, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
+    AuthService, BcryptEngine, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
     RefreshTokenCodec, SessionPolicy, Stores, SystemClock, ThrottlePolicy, TokenCodec, Tokens,
 };
 use auth_persistence::{DieselStore, PoolSettings, run_migrations};
@@ -33,7 +33,7 @@ pub enum StartupError {
     TrustedProxies(Vec<String>),
     #[error("signing keys: {0}")]
     Keys(#[from] auth_domain::KeyError),
-    #[error("cannot start the token-check threads: {0}")]
+    #[error("cannot start the token-check or bcrypt threads: {0}")]
     Threads(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
@@ -99,8 +99,12 @@ impl Components {
             refresh: RefreshTokenCodec::new(&settings.tokens.secret),
             sessions: SessionPolicy::from(&settings.sessions),
         };
+        let hashes = HashLimiter::new(settings.password.max_concurrent_hashes, settings.password.max_waiting_hashes);
+        // one thread per core, each computing up to four of the hashes let through at once
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let engine = BcryptEngine::start(cores.min(hashes.max())).map_err(StartupError::Threads)?;
         let passwords = Passwords {
-            hasher: PasswordHasher::new(settings.password.bcrypt_cost)?,
+            hasher: PasswordHasher::new(settings.password.bcrypt_cost)?.with_engine(Arc::new(engine)),
             policy: PasswordPolicy { min_length: settings.password.min_length },
         };
         let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock)
@@ -121,10 +125,7 @@ impl Components {
             service: web::Data::from(service),
             lanes: web::Data::new(lanes),
             store,
-            hashes: web::Data::new(HashLimiter::new(
-                settings.password.max_concurrent_hashes,
-                settings.password.max_waiting_hashes,
-            )),
+            hashes: web::Data::new(hashes),
             body_timeout: web::Data::new(BodyTimeout(Duration::from_millis(settings.server.body_timeout_ms))),
             proxies: web::Data::new(proxies),
             readiness: web::Data::from(readiness),
@@ -200,8 +201,10 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
+        // A request hashing holds its blocking thread while it waits for the bcrypt threads: those are
+        // added to the pool's share, so that logins never keep the other requests from the database.
         let blocking_threads = match settings.server.blocking_threads_per_worker {
-            0 => settings.database.pool_max_size as usize,
+            0 => settings.database.pool_max_size as usize + components.hashes.max(),
             n => n,
         };
         server = server.worker_max_blocking_threads(blocking_threads.max(1));

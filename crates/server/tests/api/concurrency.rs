@@ -98,7 +98,43 @@ async fn concurrent_status_checks_each_get_their_own_answer(backend: Backend) {
     assert_eq!(app.db.revocations().len(), 1, "status changes nothing");
 }
 
+/// Logins at once share bcrypt batches (four side by side per core): each must get its own answer.
+/// Every user's right password and every user's wrong one (the next user's) go in together.
+async fn concurrent_logins_each_get_their_own_answer(backend: Backend) {
+    let app = TestApp::new(backend);
+    let users: Vec<(String, String)> =
+        (0..8).map(|n| (format!("user{n}@example.com"), format!("password-of-user-{n}"))).collect();
+    let registered = join_all(users.iter().map(|(email, password)| app.register(email, password))).await;
+    for reply in &registered {
+        reply.token(201, "Successfully registered.");
+    }
+    let attempts = users.iter().enumerate().flat_map(|(n, (email, password))| {
+        let wrong = &users[(n + 1) % users.len()].1;
+        [(email, password, true), (email, wrong, false)]
+    });
+    let replies = join_all(attempts.clone().map(|(email, password, _)| app.login(email, password))).await;
+    for ((email, _, right), reply) in attempts.zip(&replies) {
+        if right {
+            let token = reply.token(200, "Successfully logged in.");
+            let status = app.status(&token).await;
+            assert_eq!(status.status, 200, "{status:?}");
+            assert_eq!(status.body["data"]["email"], email.as_str());
+        } else {
+            reply.assert_fail(404, "User does not exist.");
+        }
+    }
+    // a session per registration and per right password, each the user's own
+    let sessions = app.db.sessions();
+    for user in app.db.users() {
+        assert_eq!(sessions.iter().filter(|s| s.user_id == user.id).count(), 2, "{}", user.email);
+    }
+    assert_eq!(sessions.len(), 16);
+    let batches = app.service().bcrypt_batches();
+    assert_eq!(batches.iter().zip(1..).map(|(n, size)| n * size).sum::<u64>(), 8 + 16, "{batches:?}");
+}
+
 on_both_backends!(async
+    concurrent_logins_each_get_their_own_answer,
     concurrent_status_checks_each_get_their_own_answer,
     parallel_registrations_from_one_client_stop_exactly_at_the_limit,
     parallel_registrations_of_one_email_make_one_user,
