@@ -1,9 +1,10 @@
 //! Login must not reveal which emails exist: a login for an unknown email does the same bcrypt work as a
 //! wrong password for a known one. This measures both at the configured cost (BENCH_BCRYPT_COST,
 //! default 12, the production default), prints their medians and the ratio, and fails outside 0.9–1.1.
+//! The hashes run on a `BcryptEngine`, as in the server.
 
 use auth_domain::testing::memory_service;
-use auth_domain::{AuthService, ClientInfo, LoginError, SystemClock, ThrottlePolicy};
+use auth_domain::{AuthService, BcryptEngine, ClientInfo, LoginError, SystemClock, ThrottlePolicy};
 use criterion::{Criterion, criterion_group};
 use secrecy::SecretString;
 use std::hint::black_box;
@@ -18,7 +19,8 @@ fn cost() -> u32 {
 /// benchmark would time the throttle instead of bcrypt.
 fn service() -> AuthService {
     let (service, _) = memory_service(cost(), Arc::new(SystemClock));
-    let service = service.with_throttle_policy(ThrottlePolicy::off());
+    let engine = BcryptEngine::start(std::thread::available_parallelism().map_or(1, usize::from)).expect("threads");
+    let service = service.with_throttle_policy(ThrottlePolicy::off()).with_bcrypt_engine(Arc::new(engine));
     service.register("known@example.com", SecretString::from("the-right-password"), ClientInfo::default()).unwrap();
     service
 }
@@ -62,6 +64,8 @@ fn ratio_check() {
         wrong.push(started.elapsed());
     }
     let (unknown, wrong) = (median(unknown), median(wrong));
+    let batches = service.bcrypt_batches();
+    assert!(batches[0] >= 2 * rounds as u64, "the hashes did not run on the engine: {batches:?}");
     let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
     println!(
         "login timing at bcrypt cost {}: unknown email median {unknown:.2?}, wrong password median {wrong:.2?}, ratio {ratio:.3} ({rounds} rounds each)",

@@ -107,6 +107,12 @@ impl AuthService {
         self.rehashes.load(Ordering::Relaxed)
     }
 
+    /// Hashes on `engine`'s threads from now on (as `PasswordHasher::with_engine`).
+    pub fn with_bcrypt_engine(mut self, engine: std::sync::Arc<crate::BcryptEngine>) -> Self {
+        self.hasher = self.hasher.with_engine(engine);
+        self
+    }
+
     /// bcrypt batches computed since this service started, by how many hashes they held (1 to
     /// `BcryptEngine::LANES`); all 0 when the hashes run on the callers' threads.
     pub fn bcrypt_batches(&self) -> [u64; crate::BcryptEngine::LANES] {
