@@ -3,7 +3,7 @@ use super::events::insert_event;
 use crate::connection::DbConnection;
 use crate::error::query_failed;
 use crate::rows::{NewSessionRow, SessionRow};
-use crate::schema::sessions;
+use crate::schema::{sessions, users};
 use auth_domain::{
     EndReason, EventKind, NewEvent, NewSession, RefreshClaim, RotateOutcome, SessionId, SessionInfo, SessionPolicy,
     SessionStore, StaleRefresh, StoreError, UserId,
@@ -56,6 +56,12 @@ impl SessionStore for DieselStore {
     ) -> Result<(), StoreError> {
         let now = session.started_at.naive_utc();
         let started = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            // One user's session starts take turns: on PostgreSQL, concurrent ones each counted the others'
+            // sessions as not yet there (the bound was exceeded) and evicted overlapping ones in different
+            // orders (deadlocks). The user's row, locked first, orders them; SQLite's writers already are.
+            if let DbConnection::Pg(pg) = conn {
+                users::table.filter(users::id.eq(user.0)).select(users::id).for_update().execute(pg)?;
+            }
             diesel::insert_into(sessions::table).values(NewSessionRow::of(user, session)).execute(conn)?;
             // Beyond the bound, the least recently active sessions end (never the new one).
             let live = sessions::table.filter(sessions::user_id.eq(user.0)).filter(sessions::ended_at.is_null());
