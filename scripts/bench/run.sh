@@ -219,11 +219,17 @@ for backend in $backends; do
   start_server "$filled_url" 12
   filled_port=$port filled_pid=$server_pid
   as_is_lines=() filled_lines=() turn_ratios=()
-  for _ in $(seq 1 "$fill_rounds"); do
-    port=$as_is_port
-    as_is_lines+=("$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")")
-    port=$filled_port
-    filled_lines+=("$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")")
+  # each turn the other one first (as is, filled; filled, as is; ...), so a drift favours neither
+  for turn in $(seq 1 "$fill_rounds"); do
+    for which in $([ $((turn % 2)) = 1 ] && echo "as_is filled" || echo "filled as_is"); do
+      if [ "$which" = as_is ]; then
+        port=$as_is_port
+        as_is_lines+=("$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")")
+      else
+        port=$filled_port
+        filled_lines+=("$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")")
+      fi
+    done
     turn_ratios+=("$(ratio "$(cut -d' ' -f1 <<<"${filled_lines[-1]}")" "$(cut -d' ' -f1 <<<"${as_is_lines[-1]}")")")
   done
   median_line() { printf '%s\n' "$@" | sort -n -k1,1 | sed -n "$((($# + 1) / 2))p"; }
