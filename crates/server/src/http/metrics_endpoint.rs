@@ -42,8 +42,8 @@ impl MetricsSource for MetricsEndpoint {
         metrics::gauge!("db_pool_in_use_connections").set(f64::from(state.connections - state.idle_connections));
         // Counted by the domain (which has no metrics of its own), read at scrape time.
         metrics::counter!("auth_password_rehashes_total").absolute(self.service.rehashes());
-        for (count, hashes) in self.service.bcrypt_batches().into_iter().zip(["1", "2", "3", "4"]) {
-            metrics::counter!("auth_bcrypt_batches_total", "hashes" => hashes).absolute(count);
+        for (count, hashes) in self.service.bcrypt_batches().into_iter().zip(1usize..) {
+            metrics::counter!("auth_bcrypt_batches_total", "hashes" => hashes.to_string()).absolute(count);
         }
         self.handle.render()
     }
