@@ -3,8 +3,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, header::ContentType};
 use actix_web::{HttpResponse, ResponseError};
 use auth_domain::{
-    ChangePasswordError, EndSessionError, EventsError, LoginError, LogoutError, RefreshError, RegisterError,
-    StatusError, StoreError, TokenError,
+    AuthError, ChangePasswordError, EndSessionError, EventsError, IssueError, LoginError, LogoutError, RefreshError,
+    Refusal, RegisterError, StoreError,
 };
 
 /// Every failure the API reports. Each maps to one status and one `{"status":"fail","message":...}` body;
@@ -21,16 +21,12 @@ pub enum ApiError {
     UserExists,
     #[error("User does not exist.")]
     UserDoesNotExist,
+    /// No token where one is needed. The seed's contract answers 401, but 403 on logout.
     #[error("Provide a valid auth token.")]
     MissingToken { status: StatusCode },
-    #[error("Bearer token malformed.")]
-    MalformedBearer,
-    #[error("Signature expired. Please log in again.")]
-    TokenExpired,
-    #[error("Invalid token. Please log in again.")]
-    TokenInvalid,
-    #[error("Token blacklisted. Please log in again.")]
-    TokenRevoked,
+    /// A bearer token refused, for the token contract's reason and with its message.
+    #[error("{}", .0.message())]
+    Token(Refusal),
     #[error("Invalid refresh token. Please log in again.")]
     RefreshTokenInvalid,
     #[error("Session not found.")]
@@ -76,9 +72,7 @@ impl ResponseError for ApiError {
             Self::WrongCurrentPassword | Self::AdminRequired => StatusCode::FORBIDDEN,
             Self::RefreshTokenInvalid => StatusCode::UNAUTHORIZED,
             Self::MissingToken { status } => *status,
-            Self::MalformedBearer | Self::TokenExpired | Self::TokenInvalid | Self::TokenRevoked => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Token(refusal) => StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED),
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             // nginx's "client closed request": it appears only in logs and metrics.
@@ -101,7 +95,7 @@ impl ResponseError for ApiError {
                 Self::MissingToken { .. } => "Bearer",
                 // a refresh token is not a bearer credential; the challenge still names the scheme
                 Self::RefreshTokenInvalid => r#"Bearer error="invalid_grant""#,
-                Self::MalformedBearer => r#"Bearer error="invalid_request""#,
+                Self::Token(refusal) => refusal.challenge().unwrap_or("Bearer"),
                 _ => r#"Bearer error="invalid_token""#,
             };
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
@@ -120,13 +114,32 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<TokenError> for ApiError {
-    fn from(e: TokenError) -> Self {
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Missing => Self::MissingToken { status: StatusCode::UNAUTHORIZED },
+            Refusal::KeysUnavailable => Self::Unavailable,
+            refusal => Self::Token(refusal),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
         match e {
-            TokenError::Expired => Self::TokenExpired,
-            TokenError::Invalid => Self::TokenInvalid,
-            TokenError::IssueFailed => internal(&e),
-            TokenError::KeysUnavailable => Self::Unavailable,
+            AuthError::Refused(refusal) => refusal.into(),
+            // still not read after the wait: not a key of ours
+            AuthError::UnreadKey => Self::Token(Refusal::Invalid),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<IssueError> for ApiError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Failed => internal(&e),
+            IssueError::KeysUnavailable => Self::Unavailable,
         }
     }
 }
@@ -153,7 +166,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
             RegisterError::Store(e) => e.into(),
             RegisterError::Hash(e) => internal(&e),
-            RegisterError::Token(e) => internal(&e),
+            RegisterError::Token(e) => e.into(),
         }
     }
 }
@@ -164,18 +177,8 @@ impl From<LoginError> for ApiError {
             LoginError::InvalidCredentials => Self::UserDoesNotExist,
             LoginError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
             LoginError::Store(e) => e.into(),
-            LoginError::Token(e) => internal(&e),
+            LoginError::Token(e) => e.into(),
             LoginError::Hash(e) => internal(&e),
-        }
-    }
-}
-
-impl From<StatusError> for ApiError {
-    fn from(e: StatusError) -> Self {
-        match e {
-            StatusError::Token(e) => e.into(),
-            StatusError::Revoked => Self::TokenRevoked,
-            StatusError::Store(e) => e.into(),
         }
     }
 }
@@ -183,8 +186,8 @@ impl From<StatusError> for ApiError {
 impl From<LogoutError> for ApiError {
     fn from(e: LogoutError) -> Self {
         match e {
-            LogoutError::Token(e) => e.into(),
-            LogoutError::Revoked => Self::TokenRevoked,
+            LogoutError::Revoked => Self::Token(Refusal::Revoked),
+            LogoutError::Gone => Self::Token(Refusal::Invalid),
             LogoutError::Store(e) => e.into(),
         }
     }
@@ -195,7 +198,7 @@ impl From<RefreshError> for ApiError {
         match e {
             RefreshError::Invalid | RefreshError::Reused => Self::RefreshTokenInvalid,
             RefreshError::Store(e) => e.into(),
-            RefreshError::Token(e) => internal(&e),
+            RefreshError::Token(e) => e.into(),
         }
     }
 }
@@ -203,7 +206,6 @@ impl From<RefreshError> for ApiError {
 impl From<EndSessionError> for ApiError {
     fn from(e: EndSessionError) -> Self {
         match e {
-            EndSessionError::Auth(e) => e.into(),
             EndSessionError::NotFound => Self::SessionNotFound,
             EndSessionError::Store(e) => e.into(),
         }
@@ -213,8 +215,9 @@ impl From<EndSessionError> for ApiError {
 impl From<ChangePasswordError> for ApiError {
     fn from(e: ChangePasswordError) -> Self {
         match e {
-            ChangePasswordError::Auth(e) => e.into(),
             ChangePasswordError::WrongPassword => Self::WrongCurrentPassword,
+            ChangePasswordError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
+            ChangePasswordError::Gone => Self::Token(Refusal::Invalid),
             ChangePasswordError::InvalidPassword(e) => Self::BadRequest(e.to_string()),
             ChangePasswordError::Store(e) => e.into(),
             ChangePasswordError::Hash(e) => internal(&e),
@@ -230,7 +233,6 @@ fn internal(e: &dyn std::error::Error) -> ApiError {
 impl From<EventsError> for ApiError {
     fn from(e: EventsError) -> Self {
         match e {
-            EventsError::Auth(e) => e.into(),
             EventsError::NotAdmin => Self::AdminRequired,
             EventsError::Store(e) => e.into(),
         }

@@ -33,18 +33,37 @@ impl Drop for WaitingPlace {
     }
 }
 
-impl HashLimiter {
-    /// 0 means `BcryptEngine::LANES` per core: the engine computes that many side by side on each core,
-    /// and more than that only wait for the same cores.
-    pub const MAX_CONCURRENT: std::ops::RangeInclusive<usize> = 0..=1024;
+/// A hash slot, held until the work it was taken for is done (even if the request is dropped meanwhile:
+/// it travels with the work to the blocking thread).
+#[derive(Debug)]
+pub struct HashPermit {
+    _held: tokio::sync::OwnedSemaphorePermit,
+}
 
+impl HashPermit {
+    /// Runs the use case that hashes on the blocking pool, holding the slot until it returns.
+    pub async fn run<T, E>(self, use_case: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        run_blocking(move || {
+            let _slot = self;
+            metrics::counter!("auth_password_hash_runs_total").increment(1);
+            use_case()
+        })
+        .await
+    }
+}
+
+impl HashLimiter {
     /// 0: nothing waits; a request finding every slot taken is answered 503.
     pub const MAX_WAITING: std::ops::RangeInclusive<usize> = 0..=100_000;
 
-    /// `max` of 0 means `BcryptEngine::LANES` per available core; `max_waiting` requests may wait for a slot.
+    /// `max` hashes at once (`auth_bcrypt::HashCapacity::permits`); `max_waiting` requests may wait
+    /// for a slot.
     pub fn new(max: usize, max_waiting: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let max = if max == 0 { cores * auth_domain::BcryptEngine::LANES } else { max };
+        let max = max.max(1);
         Self { permits: Arc::new(Semaphore::new(max)), max, waiting: Arc::default(), max_waiting }
     }
 
@@ -52,19 +71,11 @@ impl HashLimiter {
         self.max
     }
 
-    /// Waits for a permit, then runs the use case on the blocking pool, unless the client has gone:
-    /// it is asked before waiting and again once the permit is had. (A request waiting here is also
-    /// dropped as soon as the server sees its client close.) The permit goes with the use case to
-    /// the blocking thread, so it is held until the hash is done even if the request is dropped.
-    pub async fn run<T, E>(
-        &self,
-        client: ClientConnection,
-        use_case: impl FnOnce() -> Result<T, E> + Send + 'static,
-    ) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        E: Into<ApiError> + Send + 'static,
-    {
+    /// Waits for a slot, unless the client has gone: it is asked before waiting and again once the slot
+    /// is had. (A request waiting here is also dropped as soon as the server sees its client close.)
+    /// Past `max_waiting` waiting, `Unavailable` at once. Only what will hash takes a slot: a request
+    /// refused before (a throttled login) never waits here.
+    pub async fn acquire(&self, client: &ClientConnection) -> Result<HashPermit, ApiError> {
         if client.is_gone() {
             return Err(ApiError::ClientGone);
         }
@@ -85,12 +96,20 @@ impl HashLimiter {
         if client.is_gone() {
             return Err(ApiError::ClientGone);
         }
-        run_blocking(move || {
-            let _permit = permit;
-            metrics::counter!("auth_password_hash_runs_total").increment(1);
-            use_case()
-        })
-        .await
+        Ok(HashPermit { _held: permit })
+    }
+
+    /// `acquire`, then the use case on the blocking pool with the slot held.
+    pub async fn run<T, E>(
+        &self,
+        client: ClientConnection,
+        use_case: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        self.acquire(&client).await?.run(use_case).await
     }
 }
 
@@ -166,10 +185,12 @@ mod tests {
         assert_eq!(limiter.run(ClientConnection::default(), || Ok::<_, ApiError>(3)).await, Ok(3));
     }
 
-    #[test]
-    fn zero_means_four_per_core() {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        assert_eq!(HashLimiter::new(0, 0).max(), cores * 4);
-        assert_eq!(HashLimiter::new(3, 0).max(), 3);
+    #[actix_web::test]
+    async fn a_slot_is_held_until_its_permit_is_dropped() {
+        let limiter = HashLimiter::new(1, 10);
+        let held = limiter.acquire(&ClientConnection::default()).await.unwrap();
+        assert_eq!(limiter.permits.available_permits(), 0);
+        drop(held);
+        assert_eq!(limiter.permits.available_permits(), 1);
     }
 }

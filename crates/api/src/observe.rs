@@ -1,7 +1,7 @@
 //! What each request tells the metrics and the request's log span.
 
 use crate::error::ApiError;
-use auth_domain::UserId;
+use auth_domain::{Refusal, UserId};
 
 /// A low-cardinality label for a use case's result.
 pub(crate) fn outcome<T>(result: &Result<T, ApiError>, success: &'static str) -> &'static str {
@@ -9,9 +9,9 @@ pub(crate) fn outcome<T>(result: &Result<T, ApiError>, success: &'static str) ->
         Ok(_) => success,
         Err(ApiError::UserExists) => "exists",
         Err(ApiError::UserDoesNotExist) => "wrong_credentials",
-        Err(ApiError::TokenExpired) => "expired",
-        Err(ApiError::TokenRevoked) => "revoked",
-        Err(ApiError::TokenInvalid | ApiError::MalformedBearer | ApiError::MissingToken { .. }) => "invalid",
+        Err(ApiError::Token(Refusal::Expired)) => "expired",
+        Err(ApiError::Token(Refusal::Revoked)) => "revoked",
+        Err(ApiError::Token(_) | ApiError::MissingToken { .. }) => "invalid",
         Err(ApiError::Unavailable | ApiError::Internal | ApiError::Store(_)) => "error",
         Err(ApiError::ClientGone) => "client_gone",
         Err(ApiError::TooManyAttempts { .. }) => "throttled",

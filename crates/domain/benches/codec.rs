@@ -2,7 +2,7 @@
 //! and from the cache of checked tokens), email parsing.
 
 use auth_domain::testing::MemoryStore;
-use auth_domain::{Email, KeyEncryptionKey, KeyPolicy, KeyRing, TokenCodec, TokenSettings, UserId};
+use auth_domain::{Email, KeyEncryptionKey, KeyPolicy, KeyRing, SessionId, Signer, TokenCodec, TokenSettings, UserId};
 use chrono::TimeDelta;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -10,21 +10,22 @@ use secrecy::{ExposeSecret, SecretString};
 use std::hint::black_box;
 use std::sync::Arc;
 
+fn settings() -> TokenSettings {
+    TokenSettings { issuer: "auth-service".into(), access_ttl_secs: 3600, leeway_secs: 0 }
+}
+
 fn codec() -> TokenCodec {
-    TokenCodec::new(&TokenSettings {
-        secret: SecretString::from("bench-secret-bench-secret-bench-secret"),
-        issuer: "auth-service".into(),
-        access_ttl_secs: 3600,
-        leeway_secs: 0,
-    })
-    .unwrap()
+    let secret = SecretString::from("bench-secret-bench-secret-bench-secret");
+    TokenCodec::new(&settings(), Signer::hs256(&secret).unwrap()).unwrap()
 }
 
 fn tokens(c: &mut Criterion) {
     let codec = codec();
     let now = Utc::now();
-    let token = codec.issue(UserId(42), now).unwrap().token.expose_secret().to_owned();
-    c.bench_function("token encode", |b| b.iter(|| codec.issue(black_box(UserId(42)), now).unwrap()));
+    let token = codec.issue(UserId(42), SessionId::new_random(), now).unwrap().token.expose_secret().to_owned();
+    c.bench_function("token encode", |b| {
+        b.iter(|| codec.issue(black_box(UserId(42)), SessionId::new_random(), now).unwrap())
+    });
     c.bench_function("token verify", |b| b.iter(|| codec.verify(black_box(&token), now).unwrap()));
     // A codec of its own per check: an empty cache, so each check is the signature's.
     c.bench_function("token verify (HS256, first check)", |b| {
@@ -50,22 +51,18 @@ fn eddsa(c: &mut Criterion) {
     };
     let kek = KeyEncryptionKey::from_base64("YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMzI=").unwrap();
     let ring = Arc::new(KeyRing::load(Arc::new(MemoryStore::default()), kek, policy, now).unwrap());
-    let settings = TokenSettings {
-        secret: SecretString::from("bench-secret-bench-secret-bench-secret"),
-        issuer: "auth-service".into(),
-        access_ttl_secs: 3600,
-        leeway_secs: 0,
-    };
-    let codec = TokenCodec::with_keys(&settings, ring.clone()).unwrap();
-    let token = codec.issue(UserId(42), now).unwrap().token.expose_secret().to_owned();
-    c.bench_function("token encode (EdDSA)", |b| b.iter(|| codec.issue(black_box(UserId(42)), now).unwrap()));
+    let codec = TokenCodec::new(&settings(), Signer::EdDsa(ring.clone())).unwrap();
+    let token = codec.issue(UserId(42), SessionId::new_random(), now).unwrap().token.expose_secret().to_owned();
+    c.bench_function("token encode (EdDSA)", |b| {
+        b.iter(|| codec.issue(black_box(UserId(42)), SessionId::new_random(), now).unwrap())
+    });
     c.bench_function("token verify (EdDSA, checked before)", |b| {
         b.iter(|| codec.verify(black_box(&token), now).unwrap())
     });
     // A codec of its own per check: an empty cache, so each check is the signature's.
     c.bench_function("token verify (EdDSA, first check)", |b| {
         b.iter_batched(
-            || TokenCodec::with_keys(&settings, ring.clone()).unwrap(),
+            || TokenCodec::new(&settings(), Signer::EdDsa(ring.clone())).unwrap(),
             |fresh| fresh.verify(black_box(&token), now).unwrap(),
             criterion::BatchSize::SmallInput,
         )

@@ -3,8 +3,9 @@
 //! default 12, the production default), prints their medians and the ratio, and fails outside 0.9–1.1.
 //! The hashes run on a `BcryptEngine`, as in the server.
 
-use auth_domain::testing::memory_service;
-use auth_domain::{AuthService, BcryptEngine, ClientInfo, LoginError, SystemClock, ThrottlePolicy};
+use auth_bcrypt::{Bcrypt, BcryptEngine};
+use auth_domain::testing::{MemoryStore, memory_service_hashing};
+use auth_domain::{AuthService, ClientInfo, LoginError, SystemClock, ThrottlePolicy};
 use criterion::{Criterion, criterion_group};
 use secrecy::SecretString;
 use std::hint::black_box;
@@ -18,9 +19,10 @@ fn cost() -> u32 {
 /// Attempt limits off: past five failures they would answer at once, before any hash, and the
 /// benchmark would time the throttle instead of bcrypt.
 fn service() -> AuthService {
-    let (service, _) = memory_service(cost(), Arc::new(SystemClock));
     let engine = BcryptEngine::start(std::thread::available_parallelism().map_or(1, usize::from)).expect("threads");
-    let service = service.with_throttle_policy(ThrottlePolicy::off()).with_bcrypt_engine(Arc::new(engine));
+    let bcrypt = Bcrypt::on(Arc::new(engine));
+    let service = memory_service_hashing(Arc::new(MemoryStore::default()), cost(), Arc::new(SystemClock), bcrypt)
+        .with_throttle_policy(ThrottlePolicy::off());
     service.register("known@example.com", SecretString::from("the-right-password"), ClientInfo::default()).unwrap();
     service
 }

@@ -14,13 +14,19 @@ pub enum EventKind {
     Logout,
     SessionEnded,
     PasswordChanged,
+    /// A wrong current password where one is asked for again (a password change).
+    PasswordCheckFailed,
     UserDeleted,
     /// A signing key was added after another (by the schedule or `auth-server keys rotate`).
     KeyRotated,
+    /// A signing key was taken out of use (`auth-server keys revoke`).
+    KeyRevoked,
+    /// A session started by an operator without a password (`auth-server tokens mint`, for load tests).
+    SessionMinted,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Register,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -30,8 +36,11 @@ impl EventKind {
         Self::Logout,
         Self::SessionEnded,
         Self::PasswordChanged,
+        Self::PasswordCheckFailed,
         Self::UserDeleted,
         Self::KeyRotated,
+        Self::KeyRevoked,
+        Self::SessionMinted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,8 +54,11 @@ impl EventKind {
             Self::Logout => "logout",
             Self::SessionEnded => "session_ended",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordCheckFailed => "password_check_failed",
             Self::UserDeleted => "user_deleted",
             Self::KeyRotated => "key_rotated",
+            Self::KeyRevoked => "key_revoked",
+            Self::SessionMinted => "session_minted",
         }
     }
 }

@@ -2,18 +2,19 @@
 //!
 //! This crate knows nothing of HTTP, databases, async runtimes or configuration files: the api crate
 //! calls the use cases, the persistence crate implements the storage traits, and the server wires them.
+//! The token contract is `auth-token`'s, bcrypt is `auth-bcrypt`'s.
 
-mod bcrypt_engine;
+mod attempt;
 mod clock;
-mod eksblowfish;
 mod email;
 mod event;
 mod issued_session;
+mod keys;
 mod password;
 mod password_hasher;
+mod principal;
 mod service;
 mod session;
-mod signing_keys;
 mod store;
 mod store_error;
 mod throttle;
@@ -24,36 +25,40 @@ mod user;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use bcrypt_engine::BcryptEngine;
+pub use attempt::{Attempt, AttemptError};
+pub use auth_token::Refusal;
 pub use clock::{Clock, SystemClock};
 pub use email::{Email, EmailError};
 pub use event::{Event, EventKind, EventQuery, NewEvent};
 pub use issued_session::IssuedSession;
+pub use keys::{KeyEncryptionKey, KeyError, KeyInfo, KeyPolicy, KeyRing, KeySet, KeyState};
 pub use password::{MAX_PASSWORD_CHARS, Password, PasswordError, PasswordPolicy};
 pub use password_hasher::{HashError, PasswordHash, PasswordHasher};
+pub use principal::{AuthError, Principal};
 pub use service::{AuthService, Passwords, Stores, Tokens};
 pub use session::{
     ClientInfo, EndReason, RefreshClaim, RefreshTokenCodec, SessionId, SessionInfo, SessionPolicy, StaleRefresh,
 };
-pub use signing_keys::{KeyEncryptionKey, KeyError, KeyInfo, KeyPolicy, KeyRing, KeyState, KeyStore, StoredKey};
 pub use store::{
-    Cause, ErrorChain, EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, NotReady,
-    Readiness, RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore,
-    TokenCheck, TokenLookup, UserStore, cause,
+    Cause, ErrorChain, EventStore, InsertUserError, KeyStore, LiveAfter, LogoutScope, NewRevocation, NewSession,
+    NewUser, NotReady, Readiness, RevocationStore, RevokeOutcome, RotateOutcome, SessionState, SessionStore,
+    StoreError, StoredKey, ThrottleStore, TokenCheck, TokenLookup, UserStore, cause,
 };
 pub use throttle::{
-    Block, Counted, ThrottleKey, ThrottleKind, ThrottleLimit, ThrottlePolicy, ThrottleState, Throttled,
+    Block, Counted, LoginSubject, Reserved, ThrottleKey, ThrottleKind, ThrottleLimit, ThrottlePolicy, Throttled,
+    UnparsedText,
 };
-pub use token::{IssuedToken, TokenCodec, TokenConfigError, TokenError, TokenId, TokenSettings, VerifiedToken};
+pub use token::{
+    IssueError, IssuedToken, Signer, TokenCodec, TokenConfigError, TokenId, TokenSettings, Unverified, VerifiedToken,
+};
 pub use use_cases::admin::AdminError;
 pub use use_cases::events::EventsError;
 pub use use_cases::keys::PublishedKeys;
-pub use use_cases::login::LoginError;
+pub use use_cases::login::{LoginAttempt, LoginError};
 pub use use_cases::logout::LogoutError;
-pub use use_cases::password_change::ChangePasswordError;
+pub use use_cases::password_change::{ChangePasswordError, PasswordChange};
 pub use use_cases::prune::Pruned;
 pub use use_cases::refresh::RefreshError;
-pub use use_cases::register::{RegisterError, Registered};
+pub use use_cases::register::{RegisterAttempt, RegisterError, Registered};
 pub use use_cases::sessions::{EndSessionError, SessionList};
-pub use use_cases::status::StatusError;
 pub use user::{User, UserCredentials, UserId};

@@ -1,9 +1,7 @@
-use crate::bcrypt_engine::BcryptEngine;
-use crate::eksblowfish::{bcrypt_key, bcrypt_raw};
 use crate::password::{Password, normalised};
+use auth_bcrypt::{Bcrypt, BcryptError, LANES, cost_of};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A bcrypt hash as stored in `users.password`.
@@ -28,8 +26,8 @@ impl fmt::Debug for PasswordHash {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
-    #[error("no random salt: {0}")]
-    Random(getrandom::Error),
+    #[error(transparent)]
+    Bcrypt(#[from] BcryptError),
     #[error("password.bcrypt_cost must be between {min} and {max} (got {0})", min = PasswordHasher::MIN_COST, max = PasswordHasher::MAX_COST)]
     CostOutOfRange(u32),
 }
@@ -42,9 +40,7 @@ pub struct PasswordHasher {
     /// Verifications run, by the cost of the hash checked (index = cost): the timing defence is that
     /// every login costs the same, so the count is kept where a test can read it.
     verifications: [AtomicU64; 32],
-    /// Where the cipher work runs: on the engine's threads, side by side with other requests' hashes,
-    /// or (without one, as in most tests) on the calling thread.
-    engine: Option<Arc<BcryptEngine>>,
+    bcrypt: Bcrypt,
 }
 
 impl PasswordHasher {
@@ -53,25 +49,26 @@ impl PasswordHasher {
     /// days, and the dummy hash made here at start-up would keep the service from ever listening.
     pub const MAX_COST: u32 = 16;
 
+    /// Hashing on the calling thread.
     pub fn new(cost: u32) -> Result<Self, HashError> {
+        Self::with_bcrypt(cost, Bcrypt::inline())
+    }
+
+    /// Hashing where `bcrypt` says (an engine's threads, in the server).
+    pub fn with_bcrypt(cost: u32, bcrypt: Bcrypt) -> Result<Self, HashError> {
         if !(Self::MIN_COST..=Self::MAX_COST).contains(&cost) {
             return Err(HashError::CostOutOfRange(cost));
         }
         let random_password = uuid::Uuid::new_v4().to_string();
-        let dummy_hash = bcrypt_hash(random_password.as_bytes(), cost, None)?;
-        Ok(Self { cost, dummy_hash, verifications: Default::default(), engine: None })
-    }
-
-    /// Hashes on `engine`'s threads from now on.
-    pub fn with_engine(mut self, engine: Arc<BcryptEngine>) -> Self {
-        self.engine = Some(engine);
-        self
+        let dummy_hash = PasswordHash(bcrypt.hash(random_password.as_bytes(), cost)?);
+        Ok(Self { cost, dummy_hash, verifications: Default::default(), bcrypt })
     }
 
     pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         // At most 72 bytes reach bcrypt, which it reads in full (only its NUL terminator is dropped at
         // exactly 72), so its truncating entry point loses nothing; it is also how every stored hash was made.
-        bcrypt_hash(&bcrypt_input(password.secret().expose_secret().as_bytes()), self.cost, self.engine.as_deref())
+        let input = bcrypt_input(password.secret().expose_secret().as_bytes());
+        Ok(PasswordHash(self.bcrypt.hash(&input, self.cost)?))
     }
 
     /// Checks `candidate` against `stored`, or against the dummy hash when there is no stored hash.
@@ -80,7 +77,23 @@ impl PasswordHasher {
     /// Passwords are hashed in NFC. Hashes made before that hold the bytes as typed, so a candidate
     /// that NFC changes is also checked as typed. Whether that second check runs depends only on the
     /// candidate, never on the account, so the time taken still says nothing about which emails exist.
+    ///
+    /// A stored hash whose cost is outside what this service configures (a hand-edited row, a restored
+    /// dump from elsewhere: `$31$` would pin a core for hours) is refused without being computed, and
+    /// said at ERROR; the dummy hash is checked instead, so the answer takes the usual time.
     pub fn verify(&self, candidate: &SecretString, stored: Option<&PasswordHash>) -> bool {
+        let stored = stored.filter(|hash| match cost_of(hash.as_str()) {
+            Some(cost) if (Self::MIN_COST..=Self::MAX_COST).contains(&cost) => true,
+            cost => {
+                tracing::error!(
+                    ?cost,
+                    min = Self::MIN_COST,
+                    max = Self::MAX_COST,
+                    "a stored password hash names a cost outside the range this service runs; refused"
+                );
+                false
+            }
+        });
         let hash = stored.unwrap_or(&self.dummy_hash);
         let typed = candidate.expose_secret().as_bytes();
         let nfc = normalised(candidate);
@@ -101,18 +114,18 @@ impl PasswordHasher {
     /// Whether `hash` was made at another cost than the configured one (the login that proves the
     /// password stores a new hash).
     pub fn needs_rehash(&self, hash: &PasswordHash) -> bool {
-        hash_cost(hash) != Some(self.cost)
+        cost_of(hash.as_str()) != Some(self.cost)
     }
 
     /// A new hash of a password that has just been verified (in NFC, as every hash is now made).
     pub fn rehash(&self, verified: &SecretString) -> Result<PasswordHash, HashError> {
         let nfc = normalised(verified);
-        bcrypt_hash(&bcrypt_input(nfc.expose_secret().as_bytes()), self.cost, self.engine.as_deref())
+        Ok(PasswordHash(self.bcrypt.hash(&bcrypt_input(nfc.expose_secret().as_bytes()), self.cost)?))
     }
 
-    /// The engine's batches by size (`BcryptEngine::batches`); all 0 without an engine.
-    pub fn batches(&self) -> [u64; BcryptEngine::LANES] {
-        self.engine.as_ref().map_or([0; BcryptEngine::LANES], |engine| engine.batches())
+    /// The engine's batches by size; all 0 when the hashes run on the callers' threads.
+    pub fn batches(&self) -> [u64; LANES] {
+        self.bcrypt.batches()
     }
 
     /// How many verifications have run against hashes of `cost`.
@@ -120,12 +133,17 @@ impl PasswordHasher {
         self.verifications.get(cost as usize).map_or(0, |n| n.load(Ordering::Relaxed))
     }
 
+    /// Verifications run at any cost since start.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.iter().map(|n| n.load(Ordering::Relaxed)).sum()
+    }
+
     /// One bcrypt verification.
     fn check(&self, candidate: &[u8], hash: &PasswordHash) -> bool {
-        if let Some(count) = hash_cost(hash).and_then(|cost| self.verifications.get(cost as usize)) {
+        if let Some(count) = cost_of(hash.as_str()).and_then(|cost| self.verifications.get(cost as usize)) {
             count.fetch_add(1, Ordering::Relaxed);
         }
-        bcrypt_verify(&bcrypt_input(candidate), hash.as_str(), self.engine.as_deref())
+        self.bcrypt.verify(&bcrypt_input(candidate), hash.as_str())
     }
 }
 
@@ -135,60 +153,12 @@ impl PasswordHasher {
 fn bcrypt_input(password: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     use base64::Engine as _;
     use sha2::Digest as _;
-    if password.len() <= BCRYPT_MAX_BYTES {
+    if password.len() <= auth_bcrypt::MAX_KEY_BYTES {
         std::borrow::Cow::Borrowed(password)
     } else {
         let digest = sha2::Sha256::digest(password);
         std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(digest).into_bytes())
     }
-}
-
-const BCRYPT_MAX_BYTES: usize = 72;
-
-/// bcrypt's own base64: `./A-Za-z0-9`, no padding.
-const BCRYPT_BASE64: base64::engine::GeneralPurpose =
-    base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
-
-/// bcrypt's cipher work, on the engine's threads when there is one.
-fn cipher(engine: Option<&BcryptEngine>, cost: u32, salt: [u8; 16], key: &[u8]) -> [u8; 24] {
-    engine.and_then(|engine| engine.bcrypt_raw(cost, salt, key)).unwrap_or_else(|| bcrypt_raw(cost, salt, key))
-}
-
-/// A new `$2b$` hash with a random salt, in the format the `bcrypt` crate writes.
-fn bcrypt_hash(password: &[u8], cost: u32, engine: Option<&BcryptEngine>) -> Result<PasswordHash, HashError> {
-    use base64::Engine as _;
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(HashError::Random)?;
-    let (key, len) = bcrypt_key(password);
-    let digest = cipher(engine, cost, salt, &key[..len]);
-    Ok(PasswordHash(format!("$2b${cost:02}${}{}", BCRYPT_BASE64.encode(salt), BCRYPT_BASE64.encode(&digest[..23]))))
-}
-
-/// Whether `password` matches a stored hash. The `bcrypt` crate parses it (any of `$2a$`, `$2b$`,
-/// `$2x$`, `$2y$`, 60 characters, canonical base64), so exactly the hashes its `verify` accepts match.
-fn bcrypt_verify(password: &[u8], stored: &str, engine: Option<&BcryptEngine>) -> bool {
-    use base64::Engine as _;
-    use subtle::ConstantTimeEq as _;
-    let Ok(parts) = stored.parse::<bcrypt::HashParts>() else {
-        return false;
-    };
-    let mut expected = [0u8; 23];
-    let decoded = stored.get(29..).map(|hash| BCRYPT_BASE64.decode_slice(hash, &mut expected));
-    if !(BCRYPT_MIN_COST..=BCRYPT_MAX_COST).contains(&parts.get_cost()) || decoded != Some(Ok(23)) {
-        return false;
-    }
-    let (key, len) = bcrypt_key(password);
-    let digest = cipher(engine, parts.get_cost(), parts.get_salt_raw(), &key[..len]);
-    digest[..23].ct_eq(&expected).into()
-}
-
-/// The costs bcrypt itself accepts in a stored hash.
-const BCRYPT_MIN_COST: u32 = 4;
-const BCRYPT_MAX_COST: u32 = 31;
-
-/// The cost a bcrypt hash was made with: `$2b$12$...` is 12.
-fn hash_cost(hash: &PasswordHash) -> Option<u32> {
-    hash.as_str().split('$').nth(2)?.parse().ok()
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -206,96 +176,26 @@ mod tests {
         SecretString::from(s.to_owned())
     }
 
-    /// Openwall's crypt_blowfish test vectors (also checked here against the system's libxcrypt), and
-    /// one from an online tool the `bcrypt` crate tests with.
-    const KNOWN_HASHES: [(&str, &[u8]); 6] = [
-        ("$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", b"U*U"),
-        ("$2a$05$CCCCCCCCCCCCCCCCCCCCC.VGOzA784oUp/Z0DY336zx7pLYAy0lwK", b"U*U*"),
-        ("$2a$05$XXXXXXXXXXXXXXXXXXXXXOAcXxm9kjPGEMsLznoKqmqw7tc8WCx4a", b"U*U*U"),
-        (
-            "$2a$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui",
-            b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789chars after 72 are ignored",
-        ),
-        ("$2a$05$CCCCCCCCCCCCCCCCCCCCC.7uG0VCzI2bS7j6ymqJi9CdcdxiRTWNy", b""),
-        ("$2a$04$UuTkLRZZ6QofpDOlMz32MuuxEHA43WOemOYHPz6.SjsVsyO1tDU96", b"password"),
-    ];
-
-    #[test]
-    fn verifies_the_known_test_vectors_and_nothing_else() {
-        for (hash, password) in KNOWN_HASHES {
-            assert!(bcrypt_verify(password, hash, None), "{hash}");
-            assert!(!bcrypt_verify(b"U*U*U*", hash, None), "{hash}");
-            // every prefix bcrypt knows computes the same
-            for version in ["$2b$", "$2x$", "$2y$"] {
-                assert!(bcrypt_verify(password, &format!("{version}{}", &hash[4..]), None), "{version}{hash}");
-            }
-        }
-    }
-
-    /// The same vectors through the engine, from several threads at once, so they share batches.
-    #[test]
-    fn the_engine_verifies_the_known_test_vectors_and_nothing_else() {
-        let engine = BcryptEngine::start(1).unwrap();
-        std::thread::scope(|scope| {
-            for (hash, password) in KNOWN_HASHES {
-                let engine = &engine;
-                scope.spawn(move || {
-                    assert!(bcrypt_verify(password, hash, Some(engine)), "{hash}");
-                    assert!(!bcrypt_verify(b"U*U*U*", hash, Some(engine)), "{hash}");
-                });
-            }
-        });
-        let hasher = PasswordHasher::new(4).unwrap().with_engine(Arc::new(engine));
-        let password = Password::new(secret("correct horse"), &PasswordPolicy::default()).unwrap();
-        let hash = hasher.hash(&password).unwrap();
-        assert!(bcrypt::verify("correct horse", hash.as_str()).unwrap());
-        assert!(hasher.verify(&secret("correct horse"), Some(&hash)));
-        assert!(!hasher.verify(&secret("correct horsf"), Some(&hash)));
-        assert!(!hasher.verify(&secret("correct horse"), None));
-        let batches = hasher.engine.as_ref().unwrap().batches();
-        assert_eq!(batches.iter().zip(1..).map(|(n, size)| n * size).sum::<u64>(), 12 + 4, "{batches:?}");
-    }
-
-    #[test]
-    fn refuses_what_the_bcrypt_crate_refuses() {
-        let (good, password) = KNOWN_HASHES[0];
-        let malformed = [
-            "".to_owned(),
-            good[..59].to_owned(),
-            format!("{good}."),
-            good.replacen("$2a$", "$2c$", 1),
-            good.replacen("$05$", "$03$", 1),
-            good.replacen("$05$", "$xx$", 1),
-            // the last character's unused bits set: not the canonical encoding
-            format!("{}f", &good[..59]),
-            format!("{}é", &good[..58]),
-        ];
-        for hash in &malformed {
-            assert!(!bcrypt_verify(password, hash, None), "{hash}");
-            assert!(!bcrypt::verify(password, hash).unwrap_or(false), "{hash}");
-        }
-    }
-
-    #[test]
-    fn makes_hashes_the_bcrypt_crate_verifies_and_verifies_the_crates() {
-        for password in [&b"a"[..], b"correct horse", &[0xff; 72], b"\xc3\xa9t\xc3\xa9"] {
-            let ours = bcrypt_hash(password, 4, None).unwrap();
-            assert!(ours.as_str().starts_with("$2b$04$") && ours.as_str().len() == 60);
-            assert!(bcrypt::verify(password, ours.as_str()).unwrap());
-            let theirs = bcrypt::hash(password, 5).unwrap();
-            assert!(bcrypt_verify(password, &theirs, None));
-            assert!(!bcrypt_verify(b"another", &theirs, None));
-        }
-    }
-
     #[test]
     fn hashes_at_the_configured_cost_and_verifies() {
         let hasher = PasswordHasher::new(4).unwrap();
         let password = Password::new(secret("correct horse"), &PasswordPolicy::default()).unwrap();
         let hash = hasher.hash(&password).unwrap();
         assert!(hash.as_str().starts_with("$2b$04$"), "{}", hash.as_str());
+        assert!(bcrypt::verify("correct horse", hash.as_str()).unwrap(), "the bcrypt crate agrees");
         assert!(hasher.verify(&secret("correct horse"), Some(&hash)));
         assert!(!hasher.verify(&secret("correct horsf"), Some(&hash)));
+    }
+
+    #[test]
+    fn on_an_engine_too() {
+        let engine = std::sync::Arc::new(auth_bcrypt::BcryptEngine::start(1).unwrap());
+        let hasher = PasswordHasher::with_bcrypt(4, Bcrypt::on(engine)).unwrap();
+        let hash = hasher.hash(&Password::new(secret("correct horse"), &PasswordPolicy::default()).unwrap()).unwrap();
+        assert!(hasher.verify(&secret("correct horse"), Some(&hash)));
+        assert!(!hasher.verify(&secret("correct horse"), None));
+        // the dummy hash, the hash, two verifications
+        assert_eq!(hasher.batches().iter().sum::<u64>(), 4);
     }
 
     #[test]
@@ -326,6 +226,24 @@ mod tests {
         assert!(matches!(PasswordHasher::new(3), Err(HashError::CostOutOfRange(3))));
         assert!(matches!(PasswordHasher::new(17), Err(HashError::CostOutOfRange(17))));
         assert!(matches!(PasswordHasher::new(31), Err(HashError::CostOutOfRange(31))));
+    }
+
+    /// A `$31$` hash would take days to check; one outside the range the service runs is refused
+    /// without computing it, and the dummy hash (at the configured cost) is checked instead.
+    #[test]
+    fn a_stored_cost_outside_the_range_is_refused_without_computing_it() {
+        let hasher = PasswordHasher::new(4).unwrap();
+        // the right password, at cost 31 and at cost 17 (made cheaply by editing a cost-4 hash: the
+        // digest no longer matches, but nothing may compute it anyway)
+        let cost4 = bcrypt::hash("correct horse", 4).unwrap();
+        for cost in ["31", "17", "03", "xx"] {
+            let stored = PasswordHash::from_stored(format!("{}{cost}{}", &cost4[..4], &cost4[6..]));
+            let started = std::time::Instant::now();
+            assert!(!hasher.verify(&secret("correct horse"), Some(&stored)), "{cost}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "not computed at cost {cost}");
+        }
+        assert_eq!(hasher.verifications_at(31) + hasher.verifications_at(17), 0);
+        assert_eq!(hasher.verifications_at(4), 4, "the dummy hash each time");
     }
 
     #[test]

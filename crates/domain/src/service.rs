@@ -5,7 +5,7 @@ use crate::password_hasher::PasswordHasher;
 use crate::session::{ClientInfo, SessionId};
 use crate::session::{RefreshTokenCodec, SessionPolicy};
 use crate::store::{EventStore, RevocationStore, SessionStore, ThrottleStore, UserStore};
-use crate::throttle::ThrottlePolicy;
+use crate::throttle::{ThrottlePolicy, UnparsedText};
 use crate::token::TokenCodec;
 use crate::user::UserId;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
@@ -42,11 +42,14 @@ pub struct Passwords {
     pub policy: PasswordPolicy,
 }
 
-/// How tokens are made: access tokens, refresh tokens, and how long sessions live.
+/// How tokens are made: access tokens, refresh tokens, and how long sessions live; and how text typed
+/// into an email field that is not an address is masked before it is counted (a key of the server's
+/// secret, like the refresh tokens').
 pub struct Tokens {
     pub access: TokenCodec,
     pub refresh: RefreshTokenCodec,
     pub sessions: SessionPolicy,
+    pub unparsed: UnparsedText,
 }
 
 /// The auth use cases and everything they need. Each use case is a synchronous method (they hash
@@ -66,6 +69,7 @@ pub struct AuthService {
     pub(crate) tokens: TokenCodec,
     pub(crate) refresh: RefreshTokenCodec,
     pub(crate) session_policy: SessionPolicy,
+    pub(crate) unparsed: UnparsedText,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -85,6 +89,7 @@ impl AuthService {
             tokens: tokens.access,
             refresh: tokens.refresh,
             session_policy: tokens.sessions,
+            unparsed: tokens.unparsed,
             clock,
         }
     }
@@ -107,16 +112,15 @@ impl AuthService {
         self.rehashes.load(Ordering::Relaxed)
     }
 
-    /// Hashes on `engine`'s threads from now on (as `PasswordHasher::with_engine`).
-    pub fn with_bcrypt_engine(mut self, engine: std::sync::Arc<crate::BcryptEngine>) -> Self {
-        self.hasher = self.hasher.with_engine(engine);
-        self
+    /// bcrypt batches computed since this service started, by how many hashes they held (1 to
+    /// `auth_bcrypt::LANES`); all 0 when the hashes run on the callers' threads.
+    pub fn bcrypt_batches(&self) -> [u64; auth_bcrypt::LANES] {
+        self.hasher.batches()
     }
 
-    /// bcrypt batches computed since this service started, by how many hashes they held (1 to
-    /// `BcryptEngine::LANES`); all 0 when the hashes run on the callers' threads.
-    pub fn bcrypt_batches(&self) -> [u64; crate::BcryptEngine::LANES] {
-        self.hasher.batches()
+    /// bcrypt verifications run since start (every login, password check and the dummy hash's).
+    pub fn password_verifications(&self) -> u64 {
+        self.hasher.verifications()
     }
 
     /// How long security events are kept (`audit.retention_days`; 90 until then).

@@ -5,7 +5,7 @@ use crate::email::Email;
 use crate::event::{Event, EventQuery, NewEvent};
 use crate::password_hasher::PasswordHash;
 use crate::session::{ClientInfo, EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
-use crate::throttle::{Counted, ThrottleKey, ThrottleState};
+use crate::throttle::{Reserved, ThrottleKey};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -38,6 +38,8 @@ pub struct NewRevocation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevokeOutcome {
+    /// The token is revoked and the sessions the scope names have ended (`Others` revokes nothing of the
+    /// caller's own: its token and session live on).
     Revoked,
     /// The token was revoked already, or its session has ended.
     AlreadyRevoked,
@@ -50,7 +52,7 @@ pub enum RevokeOutcome {
 pub enum LogoutScope {
     /// The token's own session.
     Local,
-    /// Every other session of the user; this one stays.
+    /// Every other session of the user; this one, and the token, stay.
     Others,
     /// Every session of the user.
     Global,
@@ -91,6 +93,14 @@ pub struct TokenLookup {
     pub session: Option<SessionId>,
 }
 
+/// Since when a session must have been active, and started, to be live (`SessionPolicy::live_after`):
+/// a session past its idle or absolute lifetime has died by time, and its tokens with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveAfter {
+    pub active_after: DateTime<Utc>,
+    pub started_after: DateTime<Utc>,
+}
+
 /// The result of presenting a refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RotateOutcome {
@@ -118,19 +128,11 @@ pub trait UserStore: Send + Sync {
 
     fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
 
-    /// The user, whether `jti` is revoked and the state of `session`, read together in one round trip.
-    fn check_token(
-        &self,
-        id: UserId,
-        jti: &TokenId,
-        session: Option<SessionId>,
-    ) -> Result<Option<TokenCheck>, StoreError>;
-
-    /// `check_token` for several tokens, answered in the same order: one round trip where the backend
-    /// can read them all in one statement, so the status checks of concurrent requests share it.
-    fn check_tokens(&self, tokens: &[TokenLookup]) -> Result<Vec<Option<TokenCheck>>, StoreError> {
-        tokens.iter().map(|t| self.check_token(t.user_id, &t.jti, t.session)).collect()
-    }
+    /// For each token, in order: its user (`None`: gone), whether its `jti` is revoked, and the state
+    /// of its session, which counts as ended once it is past `live` (idle or absolute lifetime). One
+    /// round trip for the lot where the backend can read them in one statement, so the checks of
+    /// concurrent requests share it.
+    fn check_tokens(&self, tokens: &[TokenLookup], live: LiveAfter) -> Result<Vec<Option<TokenCheck>>, StoreError>;
 
     /// Sets the admin flag; `None` when no user has this email.
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError>;
@@ -269,23 +271,21 @@ pub trait RevocationStore: Send + Sync {
 
 /// Attempt counters shared by every instance on one database.
 pub trait ThrottleStore: Send + Sync {
-    /// One read: the latest time any of `keys` is blocked until, if after `now`, and which of them hold a
-    /// count in a window that has not ended.
-    fn throttle_state(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<ThrottleState, StoreError>;
+    /// Counts one attempt under every key before it is tried, in one transaction: unless one of the keys
+    /// is blocked after `now` (then nothing is counted: `Blocked`), each key's count grows by one (a key
+    /// whose window has ended starts a new one), and a key that reaches its limit is blocked as the
+    /// limit says. Concurrent calls never lose a count and each sees its own, so N concurrent attempts
+    /// against a limit of 5 let exactly 5 through.
+    fn reserve_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Reserved, StoreError>;
 
-    /// Counts one attempt under every key, in one transaction: a key whose window has ended starts a new
-    /// one; a key past its limit is blocked as its limit says. Returns each key's count after this one,
-    /// in the order of `keys`. Concurrent calls never lose a count, and each sees its own.
-    /// `event` (a failed login), when given, is stored in the same transaction.
-    fn count_attempt(
+    /// Gives back what a successful attempt counted: deletes the `clear` counters and takes the
+    /// attempt off each `release` counter (lifting a block that counter no longer reaches).
+    fn release_attempt(
         &self,
-        keys: &[ThrottleKey],
+        clear: &[ThrottleKey],
+        release: &[ThrottleKey],
         now: DateTime<Utc>,
-        event: Option<&NewEvent>,
-    ) -> Result<Vec<Counted>, StoreError>;
-
-    /// Deletes these counters (a successful login clears its pair's).
-    fn clear_counters(&self, ids: &[String]) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError>;
 
     /// Deletes every counter of this email (`auth-server user unlock`); how many.
     fn clear_email_counters(&self, email: &str) -> Result<u64, StoreError>;
@@ -305,4 +305,54 @@ pub trait EventStore: Send + Sync {
 
     /// Deletes events older than `before`; how many.
     fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// A signing key as stored. `previous_kid` is the key it follows ("" for the first): unique, so of two
+/// instances rotating at once exactly one adds its key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub previous_kid: String,
+    pub created_at: DateTime<Utc>,
+    pub signs_from: DateTime<Utc>,
+    /// The public key (32 bytes), base64url.
+    pub public_key: String,
+    /// `nonce ‖ XChaCha20-Poly1305(PKCS#8 private key)`, base64.
+    pub sealed_private_key: String,
+    /// When `auth-server keys revoke` took it out of use.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl StoredKey {
+    /// The event a store writes with this key when it follows another (the first key is no rotation).
+    pub fn rotation_event(&self) -> Option<NewEvent> {
+        (!self.previous_kid.is_empty()).then(|| NewEvent::system(crate::event::EventKind::KeyRotated, self.created_at))
+    }
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("previous_kid", &self.previous_kid)
+            .field("created_at", &self.created_at)
+            .field("signs_from", &self.signs_from)
+            .field("public_key", &self.public_key)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signing keys every instance shares.
+pub trait KeyStore: Send + Sync {
+    /// Every signing key, oldest first.
+    fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+
+    /// Adds the key unless another already follows `key.previous_kid`; whether it was added. A key that
+    /// follows another is a rotation: a `key_rotated` event is stored with it, in one transaction.
+    fn add_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
+
+    /// Marks the key revoked at `at` and stores a `key_revoked` event, in one transaction; false when no
+    /// key has this kid or it was revoked already.
+    fn revoke_signing_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }

@@ -5,12 +5,12 @@ use crate::email::Email;
 use crate::event::{Event, EventKind, EventQuery, NewEvent};
 use crate::password_hasher::PasswordHash;
 use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy, StaleRefresh};
-use crate::signing_keys::{KeyStore, StoredKey};
 use crate::store::{
-    EventStore, InsertUserError, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore, RevokeOutcome,
-    RotateOutcome, SessionState, SessionStore, StoreError, ThrottleStore, TokenCheck, UserStore,
+    EventStore, InsertUserError, KeyStore, LiveAfter, LogoutScope, NewRevocation, NewSession, NewUser, RevocationStore,
+    RevokeOutcome, RotateOutcome, SessionState, SessionStore, StoreError, StoredKey, ThrottleStore, TokenCheck,
+    TokenLookup, UserStore,
 };
-use crate::throttle::{Counted, ThrottleKey, ThrottleState};
+use crate::throttle::{Counted, Reserved, ThrottleKey};
 use crate::token::TokenId;
 use crate::user::{User, UserCredentials, UserId};
 use chrono::{DateTime, Utc};
@@ -21,6 +21,8 @@ use std::sync::Mutex;
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     pub unavailable: std::sync::atomic::AtomicBool,
+    /// Any use panics (a test that proves something never touches the database).
+    pub panic_on_use: std::sync::atomic::AtomicBool,
     /// How many times the signing keys were read.
     pub key_reads: std::sync::atomic::AtomicUsize,
 }
@@ -61,7 +63,11 @@ pub struct StoredSession {
 impl StoredSession {
     fn live(&self, now: DateTime<Utc>, policy: &SessionPolicy) -> bool {
         let (active_after, started_after) = policy.live_after(now);
-        self.ended_at.is_none() && self.last_active_at > active_after && self.created_at > started_after
+        self.live_after(LiveAfter { active_after, started_after })
+    }
+
+    fn live_after(&self, live: LiveAfter) -> bool {
+        self.ended_at.is_none() && self.last_active_at > live.active_after && self.created_at > live.started_after
     }
 
     fn end(&mut self, now: DateTime<Utc>, reason: EndReason) {
@@ -74,6 +80,7 @@ impl StoredSession {
 
 impl MemoryStore {
     fn check(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        assert!(!self.panic_on_use.load(std::sync::atomic::Ordering::SeqCst), "the store was used");
         if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Unavailable(crate::store::cause("connection refused")));
         }
@@ -198,25 +205,23 @@ impl UserStore for MemoryStore {
         Ok(self.check()?.users.iter().find(|c| &c.user.email == email).cloned())
     }
 
-    fn check_token(
-        &self,
-        id: UserId,
-        jti: &TokenId,
-        session: Option<SessionId>,
-    ) -> Result<Option<TokenCheck>, StoreError> {
+    fn check_tokens(&self, tokens: &[TokenLookup], live: LiveAfter) -> Result<Vec<Option<TokenCheck>>, StoreError> {
         let inner = self.check()?;
-        let Some(user) = inner.users.iter().find(|c| c.user.id == id).map(|c| c.user.clone()) else {
-            return Ok(None);
-        };
-        let session = match session {
-            None => SessionState::NotNamed,
-            Some(sid) => match inner.sessions.iter().find(|s| s.id == sid && s.user_id == id) {
-                None => SessionState::Missing,
-                Some(s) if s.ended_at.is_some() => SessionState::Ended,
-                Some(_) => SessionState::Live,
-            },
-        };
-        Ok(Some(TokenCheck { user, revoked: inner.revoked.contains_key(jti), session }))
+        Ok(tokens
+            .iter()
+            .map(|t| {
+                let user = inner.users.iter().find(|c| c.user.id == t.user_id).map(|c| c.user.clone())?;
+                let session = match t.session {
+                    None => SessionState::NotNamed,
+                    Some(sid) => match inner.sessions.iter().find(|s| s.id == sid && s.user_id == t.user_id) {
+                        None => SessionState::Missing,
+                        Some(s) if !s.live_after(live) => SessionState::Ended,
+                        Some(_) => SessionState::Live,
+                    },
+                };
+                Some(TokenCheck { user, revoked: inner.revoked.contains_key(&t.jti), session })
+            })
+            .collect())
     }
 
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError> {
@@ -390,23 +395,15 @@ impl SessionStore for MemoryStore {
 }
 
 impl ThrottleStore for MemoryStore {
-    fn throttle_state(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<ThrottleState, StoreError> {
-        let inner = self.check()?;
-        let rows = keys.iter().filter_map(|key| {
-            inner.counters.get(&key.id).map(|c| (key.id.as_str(), c.window_started_at, c.blocked_until))
-        });
-        Ok(ThrottleState::of(keys, rows, now))
-    }
-
-    fn count_attempt(
-        &self,
-        keys: &[ThrottleKey],
-        now: DateTime<Utc>,
-        event: Option<&NewEvent>,
-    ) -> Result<Vec<Counted>, StoreError> {
+    fn reserve_attempt(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Reserved, StoreError> {
         let mut inner = self.check()?;
-        if let Some(event) = event {
-            inner.record(event, event.kind, None);
+        let blocked = keys
+            .iter()
+            .filter_map(|key| inner.counters.get(&key.id).and_then(|c| c.blocked_until))
+            .filter(|until| *until > now)
+            .max();
+        if let Some(until) = blocked {
+            return Ok(Reserved::Blocked { until });
         }
         let mut counted = Vec::with_capacity(keys.len());
         for key in keys {
@@ -430,13 +427,29 @@ impl ThrottleStore for MemoryStore {
                 blocked_until: counter.blocked_until,
             });
         }
-        Ok(counted)
+        Ok(Reserved::Counted(counted))
     }
 
-    fn clear_counters(&self, ids: &[String]) -> Result<(), StoreError> {
+    fn release_attempt(
+        &self,
+        clear: &[ThrottleKey],
+        release: &[ThrottleKey],
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut inner = self.check()?;
-        for id in ids {
-            inner.counters.remove(id);
+        for key in clear {
+            inner.counters.remove(&key.id);
+        }
+        for key in release {
+            if let Some(counter) = inner.counters.get_mut(&key.id) {
+                counter.count = counter.count.saturating_sub(1);
+                if counter.count < u64::from(key.limit.max) {
+                    counter.blocked_until = None;
+                }
+                if counter.count == 0 {
+                    inner.counters.remove(&key.id);
+                }
+            }
         }
         Ok(())
     }
@@ -476,6 +489,16 @@ impl KeyStore for MemoryStore {
         if let Some(event) = key.rotation_event() {
             inner.record(&event, event.kind, None);
         }
+        Ok(true)
+    }
+
+    fn revoke_signing_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        let Some(key) = inner.keys.iter_mut().find(|k| k.kid == kid && k.revoked_at.is_none()) else {
+            return Ok(false);
+        };
+        key.revoked_at = Some(at);
+        inner.record(&NewEvent::system(EventKind::KeyRevoked, at), EventKind::KeyRevoked, None);
         Ok(true)
     }
 }
@@ -572,10 +595,12 @@ impl RevocationStore for MemoryStore {
                 Some(_) => {}
             }
         }
-        if inner.revoked.contains_key(&revocation.jti) {
-            return Ok(RevokeOutcome::AlreadyRevoked);
+        if scope != LogoutScope::Others {
+            if inner.revoked.contains_key(&revocation.jti) {
+                return Ok(RevokeOutcome::AlreadyRevoked);
+            }
+            inner.revoked.insert(revocation.jti.clone(), revocation.clone());
         }
-        inner.revoked.insert(revocation.jti.clone(), revocation.clone());
         let (user, now) = (revocation.user_id, revocation.revoked_at);
         match (scope, session) {
             (LogoutScope::Local, Some(sid)) => {
@@ -636,19 +661,29 @@ pub fn memory_service_over(
     cost: u32,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> crate::AuthService {
+    memory_service_hashing(store, cost, clock, auth_bcrypt::Bcrypt::inline())
+}
+
+/// The same with the hashes computed where `bcrypt` says (an engine, as in the server).
+pub fn memory_service_hashing(
+    store: std::sync::Arc<MemoryStore>,
+    cost: u32,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    bcrypt: auth_bcrypt::Bcrypt,
+) -> crate::AuthService {
     let secret = secrecy::SecretString::from("in-memory-test-secret-0123456789abcdef");
-    let access = crate::TokenCodec::new(&crate::TokenSettings {
-        secret: secret.clone(),
-        issuer: "auth-service".into(),
-        access_ttl_secs: 3600,
-        leeway_secs: 0,
-    })
-    .expect("valid token settings");
+    let settings = crate::TokenSettings { issuer: "auth-service".into(), access_ttl_secs: 3600, leeway_secs: 0 };
+    let access = crate::TokenCodec::new(&settings, crate::Signer::hs256(&secret).expect("a secret"))
+        .expect("valid token settings");
     let passwords = crate::Passwords {
-        hasher: crate::PasswordHasher::new(cost).expect("valid bcrypt cost"),
+        hasher: crate::PasswordHasher::with_bcrypt(cost, bcrypt).expect("valid bcrypt cost"),
         policy: crate::PasswordPolicy::default(),
     };
-    let tokens =
-        crate::Tokens { access, refresh: crate::RefreshTokenCodec::new(&secret), sessions: SessionPolicy::default() };
+    let tokens = crate::Tokens {
+        access,
+        refresh: crate::RefreshTokenCodec::new(&secret),
+        sessions: SessionPolicy::default(),
+        unparsed: crate::UnparsedText::new(&secret),
+    };
     crate::AuthService::new(crate::Stores::all(store), passwords, tokens, clock)
 }

@@ -122,9 +122,15 @@ impl ThrottlePolicy {
         }
     }
 
-    /// The counters a login attempt is checked against and a failure adds to. `email` is what the client
-    /// sent, normalized if it parses, so unknown and known emails are counted alike.
-    pub fn login_keys(&self, email: &str, ip: Option<&str>) -> Vec<ThrottleKey> {
+    /// The counters a login attempt (or any other check of a password: a password change, an account
+    /// change) counts against. `subject` is the email, normalized, when it parses (and is then what
+    /// `user unlock` clears), else a keyed hash of what was typed (`UnparsedText`), so that unknown and
+    /// known emails are counted alike and nothing typed is stored.
+    pub fn login_keys(&self, subject: &LoginSubject, ip: Option<&str>) -> Vec<ThrottleKey> {
+        let (email, unlockable) = match subject {
+            LoginSubject::Email(email) => (email.as_str(), Some(email.clone())),
+            LoginSubject::Unparsed(masked) => (masked.as_str(), None),
+        };
         let client = client_subject(ip);
         let limit = |max, max_delay| ThrottleLimit { max, window: self.window, block: Block::Growing { max_delay } };
         let mut keys = Vec::with_capacity(3);
@@ -132,7 +138,7 @@ impl ThrottlePolicy {
             keys.push(ThrottleKey {
                 kind: ThrottleKind::LoginPair,
                 id: format!("login_pair:{client} {email}"),
-                email: Some(email.to_owned()),
+                email: unlockable.clone(),
                 limit: limit(self.login_pair_max_failures, self.window),
             });
         }
@@ -140,7 +146,7 @@ impl ThrottlePolicy {
             keys.push(ThrottleKey {
                 kind: ThrottleKind::LoginEmail,
                 id: format!("login_email:{email}"),
-                email: Some(email.to_owned()),
+                email: unlockable.clone(),
                 limit: limit(self.login_email_max_failures, Self::EMAIL_MAX_DELAY.min(self.window)),
             });
         }
@@ -195,31 +201,69 @@ pub struct Counted {
     pub blocked_until: Option<DateTime<Utc>>,
 }
 
-/// What the counters say before an attempt: blocked until when (if at all), and which of the keys hold a
-/// count (a success clears its pair's).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ThrottleState {
-    pub blocked_until: Option<DateTime<Utc>>,
-    pub counted: Vec<String>,
+/// What reserving an attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserved {
+    /// Counted under every key (in their order): the attempt may be tried.
+    Counted(Vec<Counted>),
+    /// A key is blocked until then: nothing was counted, the attempt must not be tried.
+    Blocked { until: DateTime<Utc> },
 }
 
-impl ThrottleState {
-    /// The state of `keys` from their stored counters, `(id, window started at, blocked until)` each
-    /// (the keys without a row have no count): the one reading of a row every store shares.
-    pub fn of<'a>(
-        keys: &[ThrottleKey],
-        rows: impl IntoIterator<Item = (&'a str, DateTime<Utc>, Option<DateTime<Utc>>)>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let mut state = Self::default();
-        for (id, window_started_at, blocked_until) in rows {
-            let Some(key) = keys.iter().find(|k| k.id == id) else { continue };
-            state.blocked_until = state.blocked_until.max(blocked_until.filter(|until| *until > now));
-            if window_started_at + key.limit.window > now {
-                state.counted.push(key.id.clone());
-            }
+/// What a password attempt is counted under: a valid address, normalized, or a keyed hash of whatever
+/// else was typed into the email field (people type passwords there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginSubject {
+    Email(String),
+    Unparsed(String),
+}
+
+impl LoginSubject {
+    /// The text counters and events are keyed by.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Email(email) | Self::Unparsed(email) => email,
         }
-        state
+    }
+}
+
+/// Masks text a client typed that is not an address: HMAC-SHA256 under a key derived from the
+/// server's secret, so a counter or an event row never holds it, the same text still counts as one,
+/// and nobody without the secret can test guesses against the rows.
+pub struct UnparsedText {
+    key: [u8; 32],
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+impl UnparsedText {
+    const LABEL: &'static [u8] = b"auth-service unparsed login subject v1";
+
+    pub fn new(secret: &secrecy::SecretString) -> Self {
+        use hmac::{KeyInit, Mac};
+        use secrecy::ExposeSecret;
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret.expose_secret().as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(Self::LABEL);
+        Self { key: mac.finalize().into_bytes().into() }
+    }
+
+    /// `unparsed:` and 32 hex digits of the MAC of the text, trimmed and lower-cased (as an email
+    /// would be compared).
+    pub fn mask(&self, raw: &str) -> LoginSubject {
+        use hmac::{KeyInit, Mac};
+        let text: String = raw.trim().chars().flat_map(char::to_lowercase).collect();
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(text.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        LoginSubject::Unparsed(format!("unparsed:{hex}"))
+    }
+}
+
+impl std::fmt::Debug for UnparsedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnparsedText { .. }")
     }
 }
 
@@ -269,10 +313,27 @@ mod tests {
     #[test]
     fn zero_turns_a_limit_off() {
         let policy = ThrottlePolicy { login_email_max_failures: 0, ..ThrottlePolicy::standard() };
-        let kinds: Vec<_> = policy.login_keys("a@b.co", Some("192.0.2.1")).iter().map(|k| k.kind).collect();
+        let subject = LoginSubject::Email("a@b.co".into());
+        let kinds: Vec<_> = policy.login_keys(&subject, Some("192.0.2.1")).iter().map(|k| k.kind).collect();
         assert_eq!(kinds, [ThrottleKind::LoginPair, ThrottleKind::LoginIp]);
-        assert!(ThrottlePolicy::off().login_keys("a@b.co", None).is_empty());
+        assert!(ThrottlePolicy::off().login_keys(&subject, None).is_empty());
         assert_eq!(ThrottlePolicy::off().register_key(None), None);
+    }
+
+    #[test]
+    fn typed_text_is_masked_consistently_and_never_kept() {
+        let masker = UnparsedText::new(&secrecy::SecretString::from("server-secret"));
+        let masked = masker.mask("  MyS3cretPassw0rd! ");
+        assert_eq!(masked, masker.mask("mys3cretpassw0rd!"), "trimmed and lower-cased, as an email would be");
+        assert_ne!(masked, masker.mask("mys3cretpassw0rd?"));
+        assert_ne!(masked, UnparsedText::new(&secrecy::SecretString::from("another")).mask("mys3cretpassw0rd!"));
+        let keys = ThrottlePolicy::standard().login_keys(&masked, Some("192.0.2.1"));
+        for key in &keys {
+            assert!(!key.id.to_lowercase().contains("mys3cret"), "{key:?}");
+            assert_eq!(key.email, None, "not an address: nothing for `user unlock`");
+        }
+        assert_eq!(keys[0].id.len(), "login_pair:192.0.2.1 unparsed:".len() + 32);
+        assert_eq!(format!("{masker:?}"), "UnparsedText { .. }");
     }
 
     #[test]

@@ -24,6 +24,17 @@ pub enum DatabaseUrlError {
     SqliteQuery,
     #[error("database.url has an unescaped '@' in its user name or password: write it as %40")]
     UnescapedAt,
+    /// The URL's parts are not where they should be; nothing of it is repeated here (it may hold a password).
+    #[error(
+        "database.url does not parse as postgres://user:password@host:port/database ({0}). A password with '/', '@', \
+         ':', '?' or '#' in it must be percent-encoded (e.g. / as %2F), or set apart in database.password \
+         (APP__DATABASE__PASSWORD or APP__DATABASE__PASSWORD_FILE), which takes any characters"
+    )]
+    Unparseable(&'static str),
+    #[error("database.password is set, and database.url has a password too: set it in one place")]
+    PasswordTwice,
+    #[error("database.password is for PostgreSQL; an sqlite:// database has none")]
+    PasswordForSqlite,
 }
 
 impl DatabaseUrl {
@@ -34,6 +45,7 @@ impl DatabaseUrl {
             if authority(raw).is_some_and(|(userinfo, _)| userinfo.contains('@')) {
                 return Err(DatabaseUrlError::UnescapedAt);
             }
+            check_postgres_parts(raw)?;
             Backend::Postgres
         } else if let Some(path) = raw.strip_prefix("sqlite://") {
             if path.is_empty() {
@@ -52,6 +64,20 @@ impl DatabaseUrl {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This PostgreSQL URL with `password` put in, percent-encoded, so that it may hold any character.
+    pub fn with_password(&self, password: &str) -> Result<Self, DatabaseUrlError> {
+        if self.backend == Backend::Sqlite {
+            return Err(DatabaseUrlError::PasswordForSqlite);
+        }
+        let (scheme, rest) = self.raw.split_once("://").ok_or(DatabaseUrlError::Unparseable("no scheme"))?;
+        let (user, host_and_rest) = match authority(&self.raw) {
+            Some((userinfo, _)) if userinfo.contains(':') => return Err(DatabaseUrlError::PasswordTwice),
+            Some((userinfo, after)) => (userinfo.to_owned(), after.to_owned()),
+            None => (String::new(), rest.to_owned()),
+        };
+        Self::parse(&format!("{scheme}://{user}:{}@{host_and_rest}", percent_encode(password)))
     }
 
     /// What the driver is given: the whole URL for PostgreSQL. For SQLite, a URI that opens the file
@@ -126,6 +152,40 @@ fn authority(raw: &str) -> Option<(&str, &str)> {
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let at = rest[..end].rfind('@')?;
     Some((&rest[..at], &rest[at + 1..]))
+}
+
+/// Refuses a PostgreSQL URL whose host, port or database name shows that a password cut it early: a
+/// port that is not a number, a database name holding an '@'.
+fn check_postgres_parts(raw: &str) -> Result<(), DatabaseUrlError> {
+    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after) = rest.split_at(end);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    // [v6::address]:port, or host:port, or host
+    let port = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(_, port)| port.strip_prefix(':').unwrap_or(port)),
+        None => host_port.split_once(':').map(|(_, port)| port),
+    };
+    if let Some(port) = port.filter(|p| !p.is_empty())
+        && (!port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err())
+    {
+        return Err(DatabaseUrlError::Unparseable("the port is not a number"));
+    }
+    let path = after.split(['?', '#']).next().unwrap_or_default();
+    if path.contains('@') {
+        return Err(DatabaseUrlError::Unparseable("the database name holds an '@'"));
+    }
+    Ok(())
+}
+
+/// Every byte but the unreserved ones (RFC 3986 §2.3) as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn percent_decode(text: &str) -> String {
@@ -215,6 +275,51 @@ mod tests {
         assert_eq!(query.to_string(), "postgres://app@db/auth?sslmode=disable&password=***");
         assert!(!format!("{query:?}").contains("hunter22"));
         assert_eq!(query.redact("bad password hunter22"), "bad password ***");
+    }
+
+    /// `openssl rand -base64 48` gives a '/' in about two of three passwords; pasted into a URL, it ends the
+    /// user info early. The error says what to do and repeats nothing of the URL.
+    #[test]
+    fn a_password_that_cuts_the_url_is_named_and_not_repeated() {
+        for url in [
+            "postgres://auth:Kq/cdEF@db:5432/auth",
+            "postgres://auth:12345/xyzW@db:5432/auth",
+            "postgres://auth:Kq?W@db:5432/auth",
+            "postgres://db:99999/auth",
+            "postgres://[::1]:x/auth",
+        ] {
+            let err = DatabaseUrl::parse(url).unwrap_err();
+            let message = err.to_string();
+            assert!(matches!(err, DatabaseUrlError::Unparseable(_)), "{url}: {err:?}");
+            assert!(message.contains("database.password") && message.contains("%2F"), "{message}");
+            for part in ["Kq", "cdEF", "12345", "xyzW", "auth:", "db:"] {
+                assert!(!message.contains(part), "{part} in {message}");
+            }
+        }
+        for good in
+            ["postgres://auth@db:5432/auth", "postgres://auth:pw@[::1]:5432/auth", "postgres://db/auth?sslmode=disable"]
+        {
+            assert!(DatabaseUrl::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn a_password_set_apart_may_hold_any_character() {
+        let password = "ab/c@d:e?f#g%h i+j";
+        let url = DatabaseUrl::parse("postgres://auth@db:5432/auth").unwrap().with_password(password).unwrap();
+        assert_eq!(url.connection_string(false), "postgres://auth:ab%2Fc%40d%3Ae%3Ff%23g%25h%20i%2Bj@db:5432/auth");
+        assert_eq!(url.to_string(), "postgres://auth:***@db:5432/auth");
+        assert_eq!(url.redact(&format!("failed for {password}")), "failed for ***");
+        let without_user = DatabaseUrl::parse("postgres://db/auth").unwrap().with_password("x/y").unwrap();
+        assert_eq!(without_user.connection_string(false), "postgres://:x%2Fy@db/auth");
+        assert_eq!(
+            DatabaseUrl::parse("postgres://auth:pw@db/auth").unwrap().with_password("x").unwrap_err(),
+            DatabaseUrlError::PasswordTwice
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://a.db").unwrap().with_password("x").unwrap_err(),
+            DatabaseUrlError::PasswordForSqlite
+        );
     }
 
     #[test]

@@ -70,6 +70,7 @@ diesel::table! {
         signs_from -> Timestamp,
         public_key -> Text,
         sealed_private_key -> Text,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 

@@ -100,7 +100,7 @@ fn chattr(flag: &str, files: &[PathBuf]) {
 
 #[test]
 fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
-    let Some(fs) = Tmpfs::mount("384k") else { return };
+    let Some(fs) = Tmpfs::mount("448k") else { return };
     let path = fs.path().join("auth.db");
     let store = open(&path);
     assert_eq!(store.check_ready(), Ok(()));
@@ -114,7 +114,7 @@ fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
-    assert!(failures > 0, "the 384 KiB filesystem never filled: {} inserts reported", reported.len());
+    assert!(failures > 0, "the 448 KiB filesystem never filled: {} inserts reported", reported.len());
     assert_eq!(stored_emails(&path), reported, "every insert reported as stored must be in the file");
     assert!(matches!(store.check_ready(), Err(NotReady::NotWritable(_))), "{:?}", store.check_ready());
 

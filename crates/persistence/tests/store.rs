@@ -1,7 +1,7 @@
 use auth_domain::{
-    Email, EventKind, EventQuery, EventStore, InsertUserError, KeyStore, LogoutScope, NewEvent, NewRevocation, NewUser,
-    PasswordHash, RevocationStore, RevokeOutcome, SessionStore, StoreError, StoredKey, ThrottlePolicy, ThrottleStore,
-    TokenId, UserId, UserStore,
+    Email, EventKind, EventQuery, EventStore, InsertUserError, KeyStore, LiveAfter, LoginSubject, LogoutScope,
+    NewEvent, NewRevocation, NewUser, PasswordHash, Reserved, RevocationStore, RevokeOutcome, SessionId, SessionStore,
+    StoreError, StoredKey, ThrottlePolicy, ThrottleStore, TokenCheck, TokenId, TokenLookup, UserId, UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -25,9 +25,22 @@ fn store(db: &TestDatabase) -> DieselStore {
     DieselStore::open(&settings).unwrap()
 }
 
+/// Sessions live at `t0` by the default policy (30 days idle, 90 days in all).
+fn live_at_t0() -> LiveAfter {
+    LiveAfter { active_after: t0() - TimeDelta::days(30), started_after: t0() - TimeDelta::days(90) }
+}
+
+/// The check of one token (a batch of one).
+fn check_token(store: &DieselStore, user_id: UserId, jti: &TokenId, session: Option<SessionId>) -> Option<TokenCheck> {
+    let lookup = TokenLookup { user_id, jti: jti.clone(), session };
+    let mut checks = store.check_tokens(&[lookup], live_at_t0()).unwrap();
+    assert_eq!(checks.len(), 1);
+    checks.pop().unwrap()
+}
+
 /// What status reads for a token without a session: the user and whether the token is revoked.
 fn user_with_revocation(store: &DieselStore, id: UserId, jti: &TokenId) -> Option<(auth_domain::User, bool)> {
-    store.check_token(id, jti, None).unwrap().map(|check| {
+    check_token(store, id, jti, None).map(|check| {
         assert_eq!(check.session, auth_domain::SessionState::NotNamed);
         (check.user, check.revoked)
     })
@@ -96,7 +109,8 @@ fn migrations_apply_once(backend: Backend) {
             "20261130000003".to_owned(),
             "20261130000004".to_owned(),
             "20261130000005".to_owned(),
-            "20261130000006".to_owned()
+            "20261130000006".to_owned(),
+            "20261204000001".to_owned(),
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -307,7 +321,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(8)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(9)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -336,7 +350,7 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     );
     let queries = count_statements(&store);
     let jti = TokenId::new_random();
-    let state = |sid| store.check_token(user.id, &jti, sid).unwrap().unwrap().session;
+    let state = |sid| check_token(&store, user.id, &jti, sid).unwrap().session;
     assert_eq!(state(Some(live.id)), SessionState::Live);
     assert_eq!(queries.load(Ordering::SeqCst), 1, "user, revocation and session in one statement");
     assert_eq!(state(Some(ended.id)), SessionState::Ended);
@@ -345,7 +359,28 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     assert_eq!(queries.load(Ordering::SeqCst), 4);
     // another user's session is missing for this one
     let ann = store.insert_user(&new_user("ann@gmail.com"), None, &ev(EventKind::Register)).unwrap();
-    assert_eq!(store.check_token(ann.id, &jti, Some(live.id)).unwrap().unwrap().session, SessionState::Missing);
+    assert_eq!(check_token(&store, ann.id, &jti, Some(live.id)).unwrap().session, SessionState::Missing);
+}
+
+/// A session dies by time as well as by ending: idle past the refresh lifetime, or past its absolute
+/// lifetime, its tokens are refused at once (not only its refresh token).
+fn a_session_past_its_lifetime_is_ended_for_the_token_check(backend: Backend) {
+    use auth_domain::SessionState;
+    let db = TestDatabase::new(backend);
+    let store = store(&db);
+    let session = new_session(t0());
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session), &ev(EventKind::Register)).unwrap();
+    let lookup = TokenLookup { user_id: user.id, jti: TokenId::new_random(), session: Some(session.id) };
+    let at = |active_after, started_after| {
+        store.check_tokens(std::slice::from_ref(&lookup), LiveAfter { active_after, started_after }).unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .session
+    };
+    let (before, after) = (t0() - TimeDelta::seconds(1), t0());
+    assert_eq!(at(before, before), SessionState::Live);
+    assert_eq!(at(after, before), SessionState::Ended, "idle up to the cut-off");
+    assert_eq!(at(before, after), SessionState::Ended, "started at the cut-off");
 }
 
 /// A batch of token checks answers each as the single check does, in order (repeats and tokens of
@@ -363,11 +398,12 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
     // a token without a session, revoked
     let revoked_alone = revocation(joe.id, t0() + TimeDelta::hours(1));
     store.logout(&revoked_alone, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
-    // ann's session lives on with one revoked token (logout?scope=others ends her other sessions)
+    // ann's session lives on with one revoked token, as an earlier version's logout?scope=others left it
     let keeps = new_session(t0());
     let ann = store.insert_user(&new_user("ann@gmail.com"), Some(&keeps), &ev(EventKind::Register)).unwrap();
     let revoked_in_session = revocation(ann.id, t0() + TimeDelta::hours(1));
-    store.logout(&revoked_in_session, Some(keeps.id), LogoutScope::Others, &ev(EventKind::Logout)).unwrap();
+    store.logout(&revoked_in_session, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
+    db.execute(&format!("UPDATE sessions SET tokens_revoked = TRUE WHERE id = '{}'", keeps.id));
     let lookup =
         |user_id: UserId, jti: &TokenId, session: Option<SessionId>| TokenLookup { user_id, jti: jti.clone(), session };
     let fresh = TokenId::new_random();
@@ -384,7 +420,7 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
         lookup(joe.id, &fresh, Some(live.id)),
     ];
     let queries = count_statements(&store);
-    let batch = store.check_tokens(&lookups).unwrap();
+    let batch = store.check_tokens(&lookups, live_at_t0()).unwrap();
     let statements = queries.load(Ordering::SeqCst);
     let summary: Vec<Option<(i64, bool, SessionState)>> =
         batch.iter().map(|c| c.as_ref().map(|c| (c.user.id.0, c.revoked, c.session))).collect();
@@ -405,14 +441,14 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
             Some((j, false, Live)),
         ]
     );
-    let singles: Vec<_> = lookups.iter().map(|l| store.check_token(l.user_id, &l.jti, l.session).unwrap()).collect();
+    let singles: Vec<_> = lookups.iter().map(|l| check_token(&store, l.user_id, &l.jti, l.session)).collect();
     assert_eq!(batch, singles);
     assert_eq!(batch[0].as_ref().unwrap().user.email.as_str(), "joe@gmail.com");
     match backend {
         Backend::Postgres => assert_eq!(statements, 1, "the whole batch in one statement"),
         Backend::Sqlite => assert_eq!(statements, lookups.len(), "one statement each, on the thread's reader"),
     }
-    assert_eq!(store.check_tokens(&[]).unwrap(), vec![]);
+    assert_eq!(store.check_tokens(&[], live_at_t0()).unwrap(), vec![]);
 }
 
 /// A thread that has read a token keeps its reader open (SQLite): a logout committed on another
@@ -557,13 +593,18 @@ fn a_rehash_replaces_only_the_hash_it_read(backend: Backend) {
     assert_eq!(db.users()[0].password, rehashed.as_str());
 }
 
-/// Two stores (two instances) on one database: counts from both add up, concurrent attempts are all
-/// counted, a block set by one is seen by the other, and unlock and prune clear what they should.
+/// Two stores (two instances) on one database: concurrent reservations are all counted and each sees its
+/// own count; a block set by one refuses the other's attempts without counting them; a release takes one
+/// off (and lifts a block it no longer reaches); unlock and prune clear what they should.
 fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
     let db = TestDatabase::new(backend);
     let (a, b) = (Arc::new(store(&db)), Arc::new(store(&db)));
     let policy = ThrottlePolicy { login_pair_max_failures: 100, ..ThrottlePolicy::standard() };
-    let keys = policy.login_keys("joe@gmail.com", Some("198.51.100.9"));
+    let keys = policy.login_keys(&LoginSubject::Email("joe@gmail.com".into()), Some("198.51.100.9"));
+    let reserve = |store: &DieselStore, at| match store.reserve_attempt(&keys, at).unwrap() {
+        Reserved::Counted(counted) => Ok(counted),
+        Reserved::Blocked { until } => Err(until),
+    };
     let barrier = Arc::new(Barrier::new(20));
     let threads: Vec<_> = (0..20)
         .map(|n| {
@@ -571,16 +612,19 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
                 (if n % 2 == 0 { a.clone() } else { b.clone() }, keys.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.count_attempt(&keys, t0(), None).unwrap()
+                match store.reserve_attempt(&keys, t0()).unwrap() {
+                    Reserved::Counted(counted) => counted,
+                    Reserved::Blocked { .. } => panic!("nothing blocks below the limits"),
+                }
             })
         })
         .collect();
     let mut seen: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()[0].attempts).collect();
     seen.sort_unstable();
     assert_eq!(seen, (1..=20).collect::<Vec<u64>>(), "each attempt saw its own count");
-    let counts: Vec<(String, i64)> = db.counters().into_iter().map(|c| (c.id, c.attempts)).collect();
+    let counts = || db.counters().into_iter().map(|c| (c.id, c.attempts)).collect::<Vec<(String, i64)>>();
     assert_eq!(
-        counts,
+        counts(),
         [
             ("login_email:joe@gmail.com".to_owned(), 20),
             ("login_ip:198.51.100.9".to_owned(), 20),
@@ -588,24 +632,32 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
         ]
     );
     for _ in 0..30 {
-        a.count_attempt(&keys, t0(), None).unwrap();
+        reserve(&a, t0()).unwrap();
     }
-    // the 50th failure of the email blocks it for a second, seen by the other instance
-    let state = b.throttle_state(&keys, t0()).unwrap();
-    assert_eq!(state.blocked_until, Some(t0() + TimeDelta::seconds(1)));
-    assert_eq!(state.counted.len(), 3);
-    assert_eq!(b.throttle_state(&keys, t0() + TimeDelta::seconds(1)).unwrap().blocked_until, None);
+    // the 50th attempt on the email blocks it for a second: the other instance is refused, uncounted
+    assert_eq!(reserve(&b, t0()), Err(t0() + TimeDelta::seconds(1)));
+    assert_eq!(counts()[0], ("login_email:joe@gmail.com".to_owned(), 50), "a refused attempt counts nothing");
+    // a success gives its count back: the email falls below its limit and is no longer blocked
+    let (pair, others): (Vec<_>, Vec<_>) = keys.iter().cloned().partition(|k| k.id.starts_with("login_pair"));
+    b.release_attempt(&pair, &others, t0()).unwrap();
+    assert_eq!(counts(), [("login_email:joe@gmail.com".to_owned(), 49), ("login_ip:198.51.100.9".to_owned(), 49)]);
+    // (the order of the keys: the pair, the email, the client)
+    assert_eq!(reserve(&a, t0()).unwrap()[1].attempts, 50, "no block left, counted again");
+    assert_eq!(reserve(&b, t0() + TimeDelta::seconds(1)).unwrap()[1].attempts, 51, "the block is over");
 
     // unlock clears the email's counters, not the client's
     assert_eq!(b.clear_email_counters("joe@gmail.com").unwrap(), 2);
     assert_eq!(db.counters().into_iter().map(|c| c.id).collect::<Vec<_>>(), ["login_ip:198.51.100.9"]);
 
+    // a counter released to zero is deleted
+    let other = policy.login_keys(&LoginSubject::Email("ann@gmail.com".into()), Some("203.0.113.1"));
+    assert!(matches!(a.reserve_attempt(&other, t0() + TimeDelta::seconds(600)).unwrap(), Reserved::Counted(_)));
+    assert_eq!(db.counters().len(), 4);
+    a.release_attempt(&[], &other[1..], t0()).unwrap();
+    assert_eq!(db.counters().len(), 2, "ann's email and client counters are gone, her pair stays");
     // prune: only counters whose window ended and that block nobody
-    let other = policy.login_keys("ann@gmail.com", Some("203.0.113.1"));
-    a.count_attempt(&other, t0() + TimeDelta::seconds(600), None).unwrap();
     assert_eq!(a.prune_counters(t0() + TimeDelta::seconds(1), t0() + TimeDelta::seconds(900)).unwrap(), 1);
-    assert_eq!(db.counters().len(), 3);
-    assert_eq!(a.clear_counters(&[other[0].id.clone()]).map(|()| db.counters().len()).unwrap(), 2);
+    assert_eq!(db.counters().into_iter().map(|c| c.id).collect::<Vec<_>>(), ["login_pair:203.0.113.1 ann@gmail.com"]);
 }
 
 /// Events: stored whole, found by email (also a deleted user's), aggregated by key, pruned by age.
@@ -654,6 +706,7 @@ fn one_signing_key_follows_another(backend: Backend) {
         signs_from: t0(),
         public_key: format!("public-{kid}"),
         sealed_private_key: format!("sealed-{kid}"),
+        revoked_at: None,
     };
     assert!(store.add_signing_key(&key("k1", "")).unwrap());
     assert!(!store.add_signing_key(&key("other-first", "")).unwrap(), "one first key");
@@ -673,9 +726,17 @@ fn one_signing_key_follows_another(backend: Backend) {
     assert_eq!(keys.len(), 2);
     assert_eq!((keys[0].kid.as_str(), keys[1].previous_kid.as_str()), ("k1", "k1"));
     assert_eq!(keys[0], key("k1", ""), "stored whole");
+    // a revocation marks the key, once, with its event in the same transaction
+    assert!(store.revoke_signing_key("k1", t0() + TimeDelta::seconds(5)).unwrap());
+    assert!(!store.revoke_signing_key("k1", t0() + TimeDelta::seconds(6)).unwrap(), "revoked already");
+    assert!(!store.revoke_signing_key("no-such-kid", t0()).unwrap());
+    assert_eq!(store.signing_keys().unwrap()[0].revoked_at, Some(t0() + TimeDelta::seconds(5)));
+    let kinds: Vec<String> = db.event_kinds().into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["key_rotated", "key_revoked"]);
 }
 
 on_both_backends!(
+    a_session_past_its_lifetime_is_ended_for_the_token_check,
     concurrent_session_starts_of_one_user_keep_the_bound,
     prune_deletes_every_expired_row_in_batches,
     a_logout_is_seen_by_every_thread_at_once,

@@ -3,6 +3,7 @@ use crate::startup::{Application, Components};
 use auth_domain::SystemClock;
 use auth_persistence::PoolSettings;
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -115,12 +116,29 @@ enum KeysCommand {
     List,
     /// Add a key now; it signs once tokens.key_publish_lead_secs have passed
     Rotate,
+    /// Take a key out of use (it leaked): it leaves the JWKS, and every instance refuses its tokens within
+    /// tokens.key_refresh_secs; when it was the key signing, a new one signs at once
+    Revoke {
+        /// The key's kid (`keys list`)
+        kid: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum TokensCommand {
-    /// Delete the revocations of tokens that have expired
+    /// Delete what can no longer matter: revocations of expired tokens, sessions whose tokens have all
+    /// expired (ended, idle past sessions.refresh_ttl_secs or past sessions.max_lifetime_secs), attempt
+    /// counters whose window ended, and security events older than audit.retention_days
     Prune,
+    /// For load tests: start COUNT sessions of an existing user (no password asked; each a
+    /// `session_minted` event) and print one access token of each, a line each
+    #[command(hide = true)]
+    Mint {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+    },
 }
 
 impl Cli {
@@ -192,6 +210,14 @@ impl Cli {
                             settings.tokens.key_publish_lead_secs
                         ));
                     }
+                    KeysCommand::Revoke { kid } => {
+                        let replacement = service.revoke_signing_key(&kid).ok_or_else(no_keys)??;
+                        report(&format!(
+                            "revoked signing key {kid}; every instance refuses its tokens within {} seconds{}",
+                            settings.tokens.key_refresh_secs,
+                            replacement.map_or_else(String::new, |new| format!("; key {new} signs from now"))
+                        ));
+                    }
                 }
                 Ok(())
             }
@@ -202,6 +228,17 @@ impl Cli {
                 for event in events {
                     report(&event_line(&event));
                 }
+                Ok(())
+            }
+            Command::Tokens { command: TokensCommand::Mint { email, count } } => {
+                let components = Components::build(settings, Arc::new(SystemClock))?;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                for _ in 0..count {
+                    let issued = components.service().mint_session(&email)?;
+                    std::io::Write::write_all(&mut out, issued.access.token.expose_secret().as_bytes())?;
+                    std::io::Write::write_all(&mut out, b"\n")?;
+                }
+                std::io::Write::flush(&mut out)?;
                 Ok(())
             }
             Command::Tokens { command: TokensCommand::Prune } => {

@@ -4,6 +4,7 @@
 pub mod cli;
 mod healthcheck;
 pub mod http;
+mod key_task;
 mod listener;
 pub mod settings;
 pub mod startup;

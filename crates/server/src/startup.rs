@@ -1,12 +1,14 @@
 use crate::http::{MetricsEndpoint, RequestSpan};
+use crate::settings::SigningAlgorithm;
 use crate::settings::{MetricsSettings, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use auth_api::{BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TokenCheckLanes, TrustedProxies};
+use auth_api::{Authenticator, BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TrustedProxies};
+use auth_bcrypt::{Bcrypt, BcryptEngine, HashCapacity};
 use auth_domain::{
-    AuthService, BcryptEngine, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
-    RefreshTokenCodec, SessionPolicy, Stores, SystemClock, ThrottlePolicy, TokenCodec, Tokens,
+    AuthService, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
+    RefreshTokenCodec, SessionPolicy, Signer, Stores, SystemClock, ThrottlePolicy, TokenCodec, Tokens, UnparsedText,
 };
 use auth_persistence::{DieselStore, PoolSettings, run_migrations};
 use secrecy::ExposeSecret;
@@ -65,7 +67,10 @@ pub struct Components {
     service: web::Data<AuthService>,
     store: Arc<DieselStore>,
     hashes: web::Data<HashLimiter>,
-    lanes: web::Data<TokenCheckLanes>,
+    authenticator: web::Data<Authenticator>,
+    /// With EdDSA, the signing keys the key task keeps read.
+    key_ring: Option<Arc<KeyRing>>,
+    clock: Arc<dyn Clock>,
     body_timeout: web::Data<BodyTimeout>,
     proxies: web::Data<TrustedProxies>,
     readiness: web::Data<dyn Readiness>,
@@ -86,28 +91,30 @@ impl Components {
         store: Arc<DieselStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
-        let token_settings = auth_domain::TokenSettings::from(&settings.tokens);
-        let access = if settings.tokens.eddsa() {
-            let kek = KeyEncryptionKey::from_base64(settings.tokens.key_encryption_key.expose_secret())?;
-            let ring = KeyRing::load(store.clone(), kek, settings.tokens.key_policy(), clock.now())?;
-            TokenCodec::with_keys(&token_settings, Arc::new(ring))?
-        } else {
-            TokenCodec::new(&token_settings)?
+        let signer = match settings.tokens.algorithm {
+            SigningAlgorithm::EdDsa => {
+                let kek = KeyEncryptionKey::from_base64(settings.tokens.key_encryption_key.expose_secret())?;
+                let ring = KeyRing::load(store.clone(), kek, settings.tokens.key_policy(), clock.now())?;
+                Signer::EdDsa(Arc::new(ring))
+            }
+            SigningAlgorithm::Hs256 => Signer::hs256(&settings.tokens.secret)?,
         };
+        let access = TokenCodec::new(&auth_domain::TokenSettings::from(&settings.tokens), signer)?;
+        let key_ring = access.key_ring().cloned();
         let tokens = Tokens {
             access,
             refresh: RefreshTokenCodec::new(&settings.tokens.secret),
             sessions: SessionPolicy::from(&settings.sessions),
+            unparsed: UnparsedText::new(&settings.tokens.secret),
         };
-        let hashes = HashLimiter::new(settings.password.max_concurrent_hashes, settings.password.max_waiting_hashes);
-        // one thread per core, each computing up to four of the hashes let through at once
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let engine = BcryptEngine::start(cores.min(hashes.max())).map_err(StartupError::Threads)?;
+        let capacity = HashCapacity::for_this_machine(settings.password.max_concurrent_hashes);
+        let hashes = HashLimiter::new(capacity.permits, settings.password.max_waiting_hashes);
+        let engine = BcryptEngine::start(capacity.threads).map_err(StartupError::Threads)?;
         let passwords = Passwords {
-            hasher: PasswordHasher::new(settings.password.bcrypt_cost)?.with_engine(Arc::new(engine)),
+            hasher: PasswordHasher::with_bcrypt(settings.password.bcrypt_cost, Bcrypt::on(Arc::new(engine)))?,
             policy: PasswordPolicy { min_length: settings.password.min_length },
         };
-        let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock)
+        let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock.clone())
             .with_throttle_policy(ThrottlePolicy::from(&settings.abuse))
             .with_audit_retention(settings.audit.retention());
         let proxies = settings.server.trusted_proxies().map_err(StartupError::TrustedProxies)?;
@@ -116,14 +123,16 @@ impl Components {
         // One lane: it holds one connection, and a batch gathers everything that arrived while the last
         // one ran. Two lanes halved the batches and doubled PostgreSQL's per-statement work: 23k against
         // 43k status/s (docs/BENCHMARKS.md).
-        let lanes = if store.token_checks_are_local() {
-            TokenCheckLanes::here(service.clone())
+        let authenticator = if store.token_checks_are_local() {
+            Authenticator::here(service.clone())
         } else {
-            TokenCheckLanes::start(service.clone(), 1).map_err(StartupError::Threads)?
+            Authenticator::start(service.clone(), 1).map_err(StartupError::Threads)?
         };
         Ok(Self {
             service: web::Data::from(service),
-            lanes: web::Data::new(lanes),
+            authenticator: web::Data::new(authenticator),
+            key_ring,
+            clock,
             store,
             hashes: web::Data::new(hashes),
             body_timeout: web::Data::new(BodyTimeout(Duration::from_millis(settings.server.body_timeout_ms))),
@@ -131,6 +140,13 @@ impl Components {
             readiness: web::Data::from(readiness),
             metrics: MetricsPlacement::of(&settings.metrics),
         })
+    }
+
+    /// Reads the signing keys on their schedule and whenever a token names a key not read yet; `None`
+    /// with HS256. Runs until the returned task is aborted.
+    pub fn spawn_key_task(&self) -> Option<actix_web::rt::task::JoinHandle<()>> {
+        let ring = self.key_ring.clone()?;
+        Some(crate::key_task::spawn(ring, self.clock.clone()))
     }
 
     pub fn service(&self) -> &web::Data<AuthService> {
@@ -141,7 +157,7 @@ impl Components {
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.service.clone())
             .app_data(self.hashes.clone())
-            .app_data(self.lanes.clone())
+            .app_data(self.authenticator.clone())
             .app_data(self.body_timeout.clone())
             .app_data(self.proxies.clone())
             .app_data(self.readiness.clone());
@@ -165,7 +181,8 @@ pub struct Application {
     metrics_port: Option<u16>,
     server: Server,
     metrics_server: Option<Server>,
-    prune_task: actix_web::rt::task::JoinHandle<()>,
+    /// Pruning, the signing keys' reads, the metrics' upkeep: stopped with the server.
+    background: Vec<actix_web::rt::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -203,6 +220,7 @@ impl Application {
         }
         // A request hashing holds its blocking thread while it waits for the bcrypt threads: those are
         // added to the pool's share, so that logins never keep the other requests from the database.
+        // (The hash slots are `HashCapacity`'s, decided once in `Components::over_store`.)
         let blocking_threads = match settings.server.blocking_threads_per_worker {
             0 => settings.database.pool_max_size as usize + components.hashes.max(),
             n => n,
@@ -228,10 +246,14 @@ impl Application {
             MetricsPlacement::MainAddress | MetricsPlacement::Off => (None, None),
         };
 
-        let prune_task =
-            spawn_pruning(components.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs));
+        let mut background =
+            vec![spawn_pruning(components.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs))];
+        background.extend(components.spawn_key_task());
+        if components.metrics != MetricsPlacement::Off {
+            background.push(crate::http::spawn_metrics_upkeep());
+        }
         tracing::info!(%address, port, "auth-service listening");
-        Ok(Self { port, metrics_port, server, metrics_server, prune_task })
+        Ok(Self { port, metrics_port, server, metrics_server, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -259,7 +281,9 @@ impl Application {
             handle.stop(true).await;
             let _ = task.await;
         }
-        self.prune_task.abort();
+        for task in self.background {
+            task.abort();
+        }
         tracing::info!("auth-service stopped");
         result
     }

@@ -52,6 +52,8 @@ pub struct StoredSigningKey {
     pub public_key: String,
     #[diesel(sql_type = Text)]
     pub sealed_private_key: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub revoked_at: Option<NaiveDateTime>,
 }
 
 /// An attempt counter row (`attempt_counters`).
@@ -207,7 +209,10 @@ impl TestDatabase {
 
     /// Every signing key, by the time it signs from.
     pub fn signing_keys(&self) -> Vec<StoredSigningKey> {
-        self.load("SELECT kid, previous_kid, signs_from, public_key, sealed_private_key FROM signing_keys ORDER BY signs_from, kid")
+        self.load(
+            "SELECT kid, previous_kid, signs_from, public_key, sealed_private_key, revoked_at FROM signing_keys \
+             ORDER BY signs_from, kid",
+        )
     }
 
     /// Every attempt counter, by id.

@@ -20,10 +20,10 @@
 //! # }
 //! ```
 
-use crate::{Claims, Verifier, VerifyError};
+use crate::{Claims, Refusal, Verifier};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use std::future::Future;
 use std::pin::Pin;
@@ -38,78 +38,42 @@ impl Authenticated {
     }
 }
 
-/// Why a request is not authenticated: the answer auth-service's `GET /auth/status` would give, in its
-/// JSON shape (`{"status":"fail","message":...}`).
+/// Why a request is not authenticated: the answer auth-service itself gives for the same token, in its
+/// JSON shape (`{"status":"fail","message":...}`), from the token contract (`auth_token::Refusal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
-    #[error("Provide a valid auth token.")]
-    Missing,
-    #[error("Bearer token malformed.")]
-    Malformed,
-    #[error("Signature expired. Please log in again.")]
-    Expired,
-    #[error("Invalid token. Please log in again.")]
-    Invalid,
-    #[error("Service temporarily unavailable. Please try again.")]
-    KeysUnavailable,
+    #[error("{}", .0.message())]
+    Refused(Refusal),
     /// No `web::Data<Verifier>` in the app: a mistake of the service using this crate.
     #[error("Internal server error.")]
     NoVerifier,
 }
 
-impl From<VerifyError> for Rejection {
-    fn from(e: VerifyError) -> Self {
-        match e {
-            VerifyError::Expired => Self::Expired,
-            VerifyError::Invalid => Self::Invalid,
-            VerifyError::KeysUnavailable => Self::KeysUnavailable,
-        }
+impl From<Refusal> for Rejection {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
     }
 }
 
 impl ResponseError for Rejection {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Refused(refusal) => StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED),
             Self::NoVerifier => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::UNAUTHORIZED,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        match self {
-            Self::Missing => {
-                response.insert_header((WWW_AUTHENTICATE, "Bearer"));
+        if let Self::Refused(refusal) = self {
+            if let Some(challenge) = refusal.challenge() {
+                response.insert_header((WWW_AUTHENTICATE, challenge));
             }
-            Self::Malformed => {
-                response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="invalid_request""#));
+            if *refusal == Refusal::KeysUnavailable {
+                response.insert_header((RETRY_AFTER, "1"));
             }
-            Self::Expired | Self::Invalid => {
-                response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
-            }
-            Self::KeysUnavailable => {
-                response.insert_header(("Retry-After", "1"));
-            }
-            Self::NoVerifier => {}
         }
         response.json(serde_json::json!({"status": "fail", "message": self.to_string()}))
-    }
-}
-
-/// `Bearer <token>`: one space, a token without spaces.
-fn bearer(req: &HttpRequest) -> Result<String, Rejection> {
-    let mut values = req.headers().get_all(AUTHORIZATION);
-    let Some(value) = values.next() else { return Err(Rejection::Missing) };
-    if values.next().is_some() {
-        return Err(Rejection::Malformed);
-    }
-    let value = value.to_str().map_err(|_| Rejection::Malformed)?;
-    match value.split_once(' ') {
-        Some((scheme, token)) if scheme == "Bearer" && !token.is_empty() && !token.contains(' ') => {
-            Ok(token.to_owned())
-        }
-        _ => Err(Rejection::Malformed),
     }
 }
 
@@ -119,14 +83,16 @@ impl FromRequest for Authenticated {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
-        let token = bearer(req);
+        let token = auth_token::parse_authorization(req.headers().get_all(AUTHORIZATION).map(|v| v.as_bytes()))
+            .map(str::to_owned)
+            .map_err(Refusal::from);
         Box::pin(async move {
             let verifier = verifier.ok_or(Rejection::NoVerifier)?;
             let token = token?;
             // With the keys in hand the check is a few microseconds; a fetch runs off the executor.
             let result = match verifier.verify_cached(&token) {
                 Some(result) => result,
-                None => web::block(move || verifier.verify(&token)).await.map_err(|_| Rejection::KeysUnavailable)?,
+                None => web::block(move || verifier.verify(&token)).await.map_err(|_| Refusal::KeysUnavailable)?,
             };
             result.map(Authenticated).map_err(Rejection::from)
         })

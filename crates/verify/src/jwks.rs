@@ -1,11 +1,26 @@
-use serde::Deserialize;
+use jsonwebtoken::DecodingKey;
 use std::time::Duration;
 
-/// A JWKS as fetched: `(kid, x)` of each Ed25519 signing key, and how long it may be cached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A JWKS as fetched: each Ed25519 signing key by its `kid`, and how long the set may be cached.
+#[derive(Clone)]
 pub struct Fetched {
-    pub keys: Vec<(String, String)>,
+    pub keys: Vec<(String, DecodingKey)>,
     pub max_age: Option<Duration>,
+}
+
+impl Fetched {
+    /// The Ed25519 signing keys of a JWKS document (`auth_token::jwks::ed25519_keys`).
+    pub fn from_jwks(body: &str, max_age: Option<Duration>) -> Result<Self, FetchError> {
+        let keys = auth_token::jwks::ed25519_keys(body).map_err(|e| FetchError::Body(e.to_string()))?;
+        Ok(Self { keys, max_age })
+    }
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|(kid, _)| kid.as_str()).collect();
+        f.debug_struct("Fetched").field("kids", &kids).field("max_age", &self.max_age).finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,40 +64,8 @@ impl JwksSource for HttpJwks {
             .limit(1024 * 1024)
             .read_to_string()
             .map_err(|e| FetchError::Http(e.to_string()))?;
-        Ok(Fetched { keys: parse(&body)?, max_age })
+        Fetched::from_jwks(&body, max_age)
     }
-}
-
-#[derive(Deserialize)]
-struct Set {
-    keys: Vec<Jwk>,
-}
-
-#[derive(Deserialize)]
-struct Jwk {
-    kty: String,
-    #[serde(default)]
-    crv: Option<String>,
-    #[serde(default)]
-    x: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-}
-
-/// The Ed25519 signing keys with a `kid`; other keys in the set are left out.
-pub(crate) fn parse(body: &str) -> Result<Vec<(String, String)>, FetchError> {
-    let set: Set = serde_json::from_str(body).map_err(|e| FetchError::Body(e.to_string()))?;
-    Ok(set
-        .keys
-        .into_iter()
-        .filter(|k| k.kty == "OKP" && k.crv.as_deref() == Some("Ed25519"))
-        .filter(|k| k.alg.as_deref().is_none_or(|a| a == "EdDSA") && k.use_.as_deref().is_none_or(|u| u == "sig"))
-        .filter_map(|k| Some((k.kid?, k.x?)))
-        .collect())
 }
 
 /// `max-age=N` of a `Cache-Control` value (none with `no-store` or `no-cache`: fetch every time).
@@ -111,18 +94,16 @@ mod tests {
     }
 
     #[test]
-    fn only_ed25519_signing_keys_with_a_kid_are_taken() {
-        let body = r#"{"keys":[
-            {"kty":"OKP","crv":"Ed25519","x":"AAA","kid":"a","alg":"EdDSA","use":"sig"},
-            {"kty":"OKP","crv":"Ed25519","x":"BBB","kid":"b"},
-            {"kty":"OKP","crv":"Ed25519","x":"CCC"},
-            {"kty":"OKP","crv":"X25519","x":"DDD","kid":"d"},
-            {"kty":"RSA","n":"x","e":"AQAB","kid":"e"},
-            {"kty":"OKP","crv":"Ed25519","x":"FFF","kid":"f","use":"enc"},
-            {"kty":"oct","k":"c2VjcmV0","kid":"g"}
-        ]}"#;
-        assert_eq!(parse(body).unwrap(), [("a".to_owned(), "AAA".to_owned()), ("b".to_owned(), "BBB".to_owned())]);
-        assert!(parse("{}").is_err());
-        assert!(parse("<html>").is_err());
+    fn a_body_that_is_not_a_key_set_is_an_error() {
+        assert!(Fetched::from_jwks("{}", None).is_err());
+        assert!(Fetched::from_jwks("<html>", None).is_err());
+        let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let body = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{x}","kid":"a"}},{{"kty":"RSA","n":"x","e":"AQAB","kid":"e"}}]}}"#
+        );
+        assert_eq!(
+            format!("{:?}", Fetched::from_jwks(&body, None).unwrap()),
+            r#"Fetched { kids: ["a"], max_age: None }"#
+        );
     }
 }

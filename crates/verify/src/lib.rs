@@ -1,8 +1,9 @@
 //! Verifies auth-service's access tokens inside another service, with no call to auth-service per
 //! request: the public keys come from its JWKS (`GET /.well-known/jwks.json`), cached as its
 //! `Cache-Control` says, fetched again for a `kid` not seen yet (at most once per cooldown), and kept in
-//! use for a bounded time when a fetch fails. Only EdDSA is accepted, only with a `kid` of the
-//! published keys, only from the configured issuer.
+//! use for a bounded time when a fetch fails. Tokens are read by the same contract as auth-service reads
+//! them (`auth-token`: the header policy, the claims, the `Authorization` header and the refusal
+//! messages): EdDSA only, only with a `kid` of the published keys, only from the configured issuer.
 //!
 //! Local verification cannot see a logout: a revoked token passes here until it expires. Keep access
 //! tokens short and let clients refresh, or call auth-service's `GET /auth/status` where an instant
@@ -15,11 +16,12 @@
 pub mod actix;
 mod jwks;
 
+pub use auth_token::{Refusal, VerifiedClaims as Claims};
 pub use jwks::{FetchError, Fetched, HttpJwks, JwksSource};
 
+use auth_token::{Algorithm, Verification};
 use chrono::{DateTime, TimeDelta, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use jsonwebtoken::DecodingKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -58,29 +60,6 @@ impl VerifierConfig {
     }
 }
 
-/// What a verified token says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub user_id: i64,
-    /// The session the token belongs to (`sid`); `None` for tokens issued before sessions.
-    pub session_id: Option<String>,
-    pub token_id: String,
-    pub issued_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
-    #[error("token expired")]
-    Expired,
-    /// Not ours: bad signature, unknown key, wrong algorithm or issuer, missing or malformed claims.
-    #[error("token invalid")]
-    Invalid,
-    /// No keys could be fetched (or the last good ones are older than `max_stale`).
-    #[error("the signing keys are unavailable")]
-    KeysUnavailable,
-}
-
 /// The time, injected so that expiry and caching can be tested without waiting.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -92,16 +71,6 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
-}
-
-#[derive(Deserialize)]
-struct RawClaims {
-    sub: String,
-    iat: i64,
-    exp: i64,
-    jti: String,
-    #[serde(default)]
-    sid: Option<String>,
 }
 
 #[derive(Default)]
@@ -116,7 +85,7 @@ pub struct Verifier {
     config: VerifierConfig,
     source: Box<dyn JwksSource>,
     clock: Arc<dyn Clock>,
-    validation: Validation,
+    verification: Verification,
     keys: RwLock<Keys>,
     fetching: Mutex<()>,
     last_attempt: Mutex<Option<DateTime<Utc>>>,
@@ -142,17 +111,12 @@ impl Verifier {
     }
 
     pub fn with_source(config: VerifierConfig, source: impl JwksSource + 'static, clock: Arc<dyn Clock>) -> Self {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        validation.leeway = 0;
-        validation.set_issuer(&[config.issuer.as_str()]);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "jti"]);
+        let verification = Verification::new(Algorithm::EdDsa, &config.issuer, config.leeway.as_secs());
         Self {
             config,
             source: Box::new(source),
             clock,
-            validation,
+            verification,
             keys: RwLock::new(Keys::default()),
             fetching: Mutex::new(()),
             last_attempt: Mutex::new(None),
@@ -162,8 +126,8 @@ impl Verifier {
 
     /// Verifies `token`, fetching the keys first when they are missing, stale, or lack the token's
     /// `kid` (a fetch blocks: in async code, see `verify_cached`).
-    pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        let kid = kid_of(token)?;
+    pub fn verify(&self, token: &str) -> Result<Claims, Refusal> {
+        let kid = self.kid_of(token)?;
         let now = self.clock.now();
         if !self.fresh(now) {
             self.refresh(now);
@@ -176,8 +140,8 @@ impl Verifier {
 
     /// Verifies `token` with the keys in hand, or `None` when a fetch is needed first (the caller then
     /// runs `verify` where blocking is allowed). Never blocks on the network.
-    pub fn verify_cached(&self, token: &str) -> Option<Result<Claims, VerifyError>> {
-        let kid = match kid_of(token) {
+    pub fn verify_cached(&self, token: &str) -> Option<Result<Claims, Refusal>> {
+        let kid = match self.kid_of(token) {
             Ok(kid) => kid,
             Err(e) => return Some(Err(e)),
         };
@@ -187,7 +151,7 @@ impl Verifier {
         }
         if !self.knows(&kid) {
             // a fetch for a kid not seen yet, unless one was made within the cooldown
-            return (!self.may_fetch_for_unknown_kid_at(now)).then_some(Err(VerifyError::Invalid));
+            return (!self.may_fetch_for_unknown_kid_at(now)).then_some(Err(Refusal::Invalid));
         }
         Some(self.check(token, &kid, now))
     }
@@ -231,11 +195,7 @@ impl Verifier {
         }
         match self.source.fetch() {
             Ok(fetched) => {
-                let by_kid = fetched
-                    .keys
-                    .into_iter()
-                    .filter_map(|(kid, x)| DecodingKey::from_ed_components(&x).ok().map(|key| (kid, key)))
-                    .collect();
+                let by_kid = fetched.keys.into_iter().collect();
                 let max_age = fetched.max_age.unwrap_or(self.config.default_max_age);
                 let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
                 *keys = Keys { by_kid, fresh_until: Some(now + delta(max_age)), last_good_fetch: Some(now) };
@@ -256,43 +216,19 @@ impl Verifier {
         }
     }
 
-    fn check(&self, token: &str, kid: &str, now: DateTime<Utc>) -> Result<Claims, VerifyError> {
+    fn check(&self, token: &str, kid: &str, now: DateTime<Utc>) -> Result<Claims, Refusal> {
         let key = {
             let keys = self.read();
             if keys.last_good_fetch.is_none() || (keys.by_kid.is_empty() && keys.fresh_until.is_none()) {
-                return Err(VerifyError::KeysUnavailable);
+                return Err(Refusal::KeysUnavailable);
             }
-            keys.by_kid.get(kid).cloned().ok_or(VerifyError::Invalid)?
+            keys.by_kid.get(kid).cloned().ok_or(Refusal::Invalid)?
         };
-        let data =
-            jsonwebtoken::decode::<RawClaims>(token, &key, &self.validation).map_err(|_| VerifyError::Invalid)?;
-        let h = &data.header;
-        if h.jku.is_some() || h.jwk.is_some() || h.x5u.is_some() || h.x5c.is_some() || h.crit.is_some() {
-            return Err(VerifyError::Invalid);
-        }
-        let claims = data.claims;
-        let user_id = claims.sub.parse::<i64>().ok().filter(|id| *id > 0).ok_or(VerifyError::Invalid)?;
-        let issued_at = DateTime::from_timestamp(claims.iat, 0).ok_or(VerifyError::Invalid)?;
-        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(VerifyError::Invalid)?;
-        let leeway = delta(self.config.leeway);
-        if expires_at <= issued_at || issued_at > now.checked_add_signed(leeway).ok_or(VerifyError::Invalid)? {
-            return Err(VerifyError::Invalid);
-        }
-        if expires_at.checked_add_signed(leeway).ok_or(VerifyError::Invalid)? <= now {
-            return Err(VerifyError::Expired);
-        }
-        Ok(Claims { user_id, session_id: claims.sid, token_id: claims.jti, issued_at, expires_at })
+        self.verification.judge(&self.verification.claims(token, &key)?, now)
     }
-}
 
-/// The `kid` of an EdDSA token; anything else is not one of ours.
-fn kid_of(token: &str) -> Result<String, VerifyError> {
-    if token.len() > 8 * 1024 {
-        return Err(VerifyError::Invalid);
+    /// The `kid` of a token the contract's header policy accepts (EdDSA, a kid, no key-selecting header).
+    fn kid_of(&self, token: &str) -> Result<String, Refusal> {
+        self.verification.key_id(token)?.ok_or(Refusal::Invalid)
     }
-    let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Invalid)?;
-    if header.alg != Algorithm::EdDSA {
-        return Err(VerifyError::Invalid);
-    }
-    header.kid.ok_or(VerifyError::Invalid)
 }

@@ -4,9 +4,9 @@
 use actix_web::test::{TestRequest, call_service, init_service, read_body_json};
 use actix_web::{App, HttpResponse, web};
 use auth_verify::actix::Authenticated;
-use auth_verify::{Clock, FetchError, Fetched, JwksSource, Verifier, VerifierConfig, VerifyError};
+use auth_verify::{Clock, FetchError, Fetched, JwksSource, Refusal, Verifier, VerifierConfig};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,9 +57,10 @@ impl JwksSource for Keys {
         if self.down.load(Ordering::SeqCst) {
             return Err(FetchError::Status(503));
         }
-        let mut keys = vec![("k1".to_owned(), PUBLIC_X.to_owned())];
+        let public = || DecodingKey::from_ed_components(PUBLIC_X).unwrap();
+        let mut keys = vec![("k1".to_owned(), public())];
         if let Some(kid) = self.extra_kid.lock().unwrap().clone() {
-            keys.push((kid, PUBLIC_X.to_owned()));
+            keys.push((kid, public()));
         }
         Ok(Fetched { keys, max_age: Some(Duration::from_secs(300)) })
     }
@@ -111,27 +112,23 @@ fn every_reason_to_refuse() {
     let foreign = key_from_seed([7; 32]);
     let hs256 = EncodingKey::from_secret(b"a-shared-secret-a-shared-secret").unwrap();
     let cases = [
-        ("a foreign key under our kid", token_with(eddsa("k1"), &foreign, claims(3600)), VerifyError::Invalid),
-        ("HS256", token_with(Header::new(Algorithm::HS256), &hs256, claims(3600)), VerifyError::Invalid),
-        ("no kid", token_with(Header::new(Algorithm::EdDSA), &ours, claims(3600)), VerifyError::Invalid),
-        (
-            "another issuer",
-            token_with(eddsa("k1"), &ours, with(claims(3600), "iss", json!("evil"))),
-            VerifyError::Invalid,
-        ),
-        ("expired", token_with(eddsa("k1"), &ours, claims(-1)), VerifyError::Expired),
-        ("no jti", token_with(eddsa("k1"), &ours, without(claims(3600), "jti")), VerifyError::Invalid),
+        ("a foreign key under our kid", token_with(eddsa("k1"), &foreign, claims(3600)), Refusal::Invalid),
+        ("HS256", token_with(Header::new(Algorithm::HS256), &hs256, claims(3600)), Refusal::Invalid),
+        ("no kid", token_with(Header::new(Algorithm::EdDSA), &ours, claims(3600)), Refusal::Invalid),
+        ("another issuer", token_with(eddsa("k1"), &ours, with(claims(3600), "iss", json!("evil"))), Refusal::Invalid),
+        ("expired", token_with(eddsa("k1"), &ours, claims(-1)), Refusal::Expired),
+        ("no jti", token_with(eddsa("k1"), &ours, without(claims(3600), "jti")), Refusal::Invalid),
         (
             "sub not a user id",
             token_with(eddsa("k1"), &ours, with(claims(3600), "sub", json!("root"))),
-            VerifyError::Invalid,
+            Refusal::Invalid,
         ),
         (
             "a jku header",
             token_with(Header { jku: Some("https://evil.example/keys".into()), ..eddsa("k1") }, &ours, claims(3600)),
-            VerifyError::Invalid,
+            Refusal::Invalid,
         ),
-        ("not a JWT", "garbage".to_owned(), VerifyError::Invalid),
+        ("not a JWT", "garbage".to_owned(), Refusal::Invalid),
     ];
     for (case, token, expected) in cases {
         assert_eq!(verifier.verify(&token), Err(expected), "{case}");
@@ -140,7 +137,7 @@ fn every_reason_to_refuse() {
     let soon = token_with(eddsa("k1"), &ours, claims(10));
     assert!(verifier.verify(&soon).is_ok());
     clock.advance(10);
-    assert_eq!(verifier.verify(&soon), Err(VerifyError::Expired));
+    assert_eq!(verifier.verify(&soon), Err(Refusal::Expired));
 }
 
 fn with(mut claims: Value, name: &str, value: Value) -> Value {
@@ -160,12 +157,12 @@ fn unknown_kids_fetch_at_most_once_per_cooldown() {
     // (within a second of a fetch, another is not made at all)
     clock.advance(1);
     for n in 0..100 {
-        assert_eq!(verifier.verify(&token(&format!("made-up-{n}"))), Err(VerifyError::Invalid));
+        assert_eq!(verifier.verify(&token(&format!("made-up-{n}"))), Err(Refusal::Invalid));
     }
     assert_eq!(keys.fetches.load(Ordering::SeqCst), 2, "one fetch for the first unknown kid");
     // a rotated key appears: found once the cooldown allows another fetch
     *keys.extra_kid.lock().unwrap() = Some("k2".into());
-    assert_eq!(verifier.verify_cached(&token("k2")), Some(Err(VerifyError::Invalid)), "within the cooldown");
+    assert_eq!(verifier.verify_cached(&token("k2")), Some(Err(Refusal::Invalid)), "within the cooldown");
     clock.advance(30);
     assert!(verifier.verify_cached(&token("k2")).is_none(), "a fetch is due");
     assert!(verifier.verify(&token("k2")).is_ok());
@@ -189,7 +186,7 @@ fn failed_fetches_keep_the_keys_for_a_bounded_time() {
     let (verifier, keys, clock) = setup();
     let token = |_: &str| token_with(eddsa("k1"), &key_from_seed(SEED), claims(100_000));
     keys.down.store(true, Ordering::SeqCst);
-    assert_eq!(verifier.verify(&token("k1")), Err(VerifyError::KeysUnavailable), "never fetched");
+    assert_eq!(verifier.verify(&token("k1")), Err(Refusal::KeysUnavailable), "never fetched");
     keys.down.store(false, Ordering::SeqCst);
     clock.advance(1);
     verifier.verify(&token("k1")).unwrap();
@@ -198,7 +195,7 @@ fn failed_fetches_keep_the_keys_for_a_bounded_time() {
     clock.advance(301);
     verifier.verify(&token("k1")).unwrap();
     clock.advance(6 * 3600);
-    assert_eq!(verifier.verify(&token("k1")), Err(VerifyError::KeysUnavailable));
+    assert_eq!(verifier.verify(&token("k1")), Err(Refusal::KeysUnavailable));
     keys.down.store(false, Ordering::SeqCst);
     clock.advance(1);
     assert!(verifier.verify(&token("k1")).is_ok(), "recovers by itself");

@@ -1,11 +1,11 @@
-mod bearer;
+mod authenticated;
 mod bodies;
 mod client_info;
 mod credentials;
 mod json;
 mod json_object;
 
-pub use bearer::{AuthHeaderError, BearerToken, parse_authorization};
+pub use authenticated::Authenticated;
 pub use bodies::{PasswordChangeRequest, RefreshRequest};
 pub use client_info::ClientDetails;
 pub use credentials::Credentials;

@@ -1,6 +1,6 @@
 use crate::blocking::run_blocking;
 use crate::error::ApiError;
-use crate::extract::BearerToken;
+use crate::extract::Authenticated;
 use crate::wire::{EventView, EventsBody, EventsData};
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth_domain::{AuthService, Email, EventQuery};
@@ -51,11 +51,11 @@ fn query(request: &HttpRequest) -> Result<EventQuery, ApiError> {
 pub async fn events(
     service: web::Data<AuthService>,
     request: HttpRequest,
-    token: BearerToken<401>,
+    caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let query = query(&request)?;
     let service = service.into_inner();
-    let events = run_blocking(move || service.events_for(&token.into_inner(), &query)).await?;
+    let events = run_blocking(move || service.events_for(&caller.into_inner(), &query)).await?;
     let events = events
         .into_iter()
         .map(|e| EventView {

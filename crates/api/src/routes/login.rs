@@ -1,3 +1,4 @@
+use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{ClientDetails, Credentials};
@@ -32,11 +33,38 @@ pub async fn login(
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let result =
-        hashes.run(connection, move || service.login(&credentials.email, &credentials.password, client.0)).await;
+    let result = login_in_two_steps(service, &hashes, &connection, credentials, client).await;
     metrics::counter!("auth_logins_total", "outcome" => outcome(&result, "success")).increment(1);
     let issued = result?;
     metrics::counter!("auth_sessions_started_total").increment(1);
     record_user(issued.user_id);
     Ok(HttpResponse::Ok().json(TokenBody::new("Successfully logged in.", &issued)))
+}
+
+/// A login is two steps on the blocking pool, not one: the attempt is counted (and refused when
+/// throttled) before it takes a hash slot, so a throttled login never waits behind the hashes of others,
+/// and parallel guesses cannot all pass the limit before any is counted. An attempt that gets no slot
+/// (the queue is full, the client gone) is given back: it was never tried.
+async fn login_in_two_steps(
+    service: std::sync::Arc<AuthService>,
+    hashes: &HashLimiter,
+    connection: &ClientConnection,
+    credentials: Credentials,
+    client: ClientDetails,
+) -> Result<auth_domain::IssuedSession, ApiError> {
+    if connection.is_gone() {
+        return Err(ApiError::ClientGone);
+    }
+    let Credentials { email, password } = credentials;
+    let begin = service.clone();
+    let attempt = run_blocking(move || begin.begin_login(&email, client.0)).await?;
+    let slot = match hashes.acquire(connection).await {
+        Ok(slot) => slot,
+        Err(e) => {
+            let abandon = service.clone();
+            let _ = run_blocking(move || abandon.abandon(attempt.into_attempt())).await;
+            return Err(e);
+        }
+    };
+    slot.run(move || service.finish_login(attempt, &password)).await
 }

@@ -1,6 +1,7 @@
+use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
-use crate::extract::{BearerToken, ClientDetails, PasswordChangeRequest};
+use crate::extract::{Authenticated, ClientDetails, PasswordChangeRequest};
 use crate::hash_limiter::HashLimiter;
 use crate::observe::{outcome, record_user};
 use crate::wire::MessageBody;
@@ -19,6 +20,7 @@ use auth_domain::AuthService;
         (status = 400, description = "Invalid JSON or field, or a new password the policy refuses (the messages of registration)", body = crate::wire::MessageBody),
         (status = 401, description = "No, malformed, expired, invalid or revoked token", body = crate::wire::MessageBody),
         (status = 403, description = "`Current password is incorrect.`", body = crate::wire::MessageBody),
+        (status = 429, description = "`Too many attempts. Please try again later.`: wrong current passwords count with failed logins of the account (`abuse.*`); `Retry-After` says when to try again", body = crate::wire::MessageBody),
         (status = 408, description = "`Request body was not received in time.`", body = crate::wire::MessageBody),
         (status = 413, description = "Body over 64 KiB", body = crate::wire::MessageBody),
         (status = 415, description = "Not application/json", body = crate::wire::MessageBody),
@@ -29,16 +31,25 @@ pub async fn change_password(
     service: web::Data<AuthService>,
     hashes: web::Data<HashLimiter>,
     connection: ClientConnection,
-    token: BearerToken<401>,
+    caller: Authenticated,
     client: ClientDetails,
     body: PasswordChangeRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let PasswordChangeRequest { current_password, new_password } = body;
     let service = service.into_inner();
-    let result = hashes
-        .run(connection, move || {
-            service.change_password(&token.into_inner(), &body.current_password, body.new_password, client.0)
-        })
-        .await;
+    // Counted with the account's failed logins before it takes a hash slot (as a login is).
+    let begin = service.clone();
+    let result =
+        match run_blocking(move || begin.begin_password_change(&caller.into_inner(), new_password, client.0)).await {
+            Ok(change) => match hashes.acquire(&connection).await {
+                Ok(slot) => slot.run(move || service.finish_password_change(change, &current_password)).await,
+                Err(e) => {
+                    let _ = run_blocking(move || service.abandon(change.into_attempt())).await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e),
+        };
     metrics::counter!("auth_password_changes_total", "outcome" => outcome(&result, "changed")).increment(1);
     record_user(result?);
     Ok(HttpResponse::Ok().json(MessageBody::success("Password changed.")))

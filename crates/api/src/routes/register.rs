@@ -1,3 +1,4 @@
+use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{ClientDetails, Credentials};
@@ -31,9 +32,21 @@ pub async fn register(
     client: ClientDetails,
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
+    let Credentials { email, password } = credentials;
     let service = service.into_inner();
-    let result =
-        hashes.run(connection, move || service.register(&credentials.email, credentials.password, client.0)).await;
+    // Checked and counted first, so that a refused registration never waits for a hash slot; one that
+    // gets none is given back.
+    let begin = service.clone();
+    let result = match run_blocking(move || begin.begin_register(&email, password, client.0)).await {
+        Ok(attempt) => match hashes.acquire(&connection).await {
+            Ok(slot) => slot.run(move || service.finish_register(attempt)).await,
+            Err(e) => {
+                let _ = run_blocking(move || service.abandon(attempt.into_attempt())).await;
+                Err(e)
+            }
+        },
+        Err(e) => Err(e),
+    };
     metrics::counter!("auth_registrations_total", "outcome" => outcome(&result, "created")).increment(1);
     let registered = result?;
     metrics::counter!("auth_sessions_started_total").increment(1);

@@ -1,6 +1,6 @@
 use crate::blocking::run_blocking;
 use crate::error::ApiError;
-use crate::extract::{BearerToken, ClientDetails};
+use crate::extract::{Authenticated, ClientDetails};
 use crate::observe::record_user;
 use crate::wire::MessageBody;
 use actix_web::{HttpResponse, web};
@@ -23,12 +23,12 @@ use auth_domain::AuthService;
 )]
 pub async fn end_session(
     service: web::Data<AuthService>,
-    token: BearerToken<401>,
+    caller: Authenticated,
     id: web::Path<String>,
     client: ClientDetails,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let user = run_blocking(move || service.end_session(&token.into_inner(), &id.into_inner(), client.0)).await?;
+    let user = run_blocking(move || service.end_session(&caller.into_inner(), &id.into_inner(), client.0)).await?;
     metrics::counter!("auth_sessions_ended_total", "reason" => "revoked").increment(1);
     record_user(user);
     Ok(HttpResponse::Ok().json(MessageBody::success("Session ended.")))

@@ -1,6 +1,6 @@
 use crate::blocking::run_blocking;
 use crate::error::ApiError;
-use crate::extract::BearerToken;
+use crate::extract::Authenticated;
 use crate::observe::record_user;
 use crate::wire::{SessionView, SessionsBody, SessionsData};
 use actix_web::{HttpResponse, web};
@@ -19,9 +19,9 @@ use chrono::SecondsFormat;
         (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
-pub async fn sessions(service: web::Data<AuthService>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
+pub async fn sessions(service: web::Data<AuthService>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
     let service = service.into_inner();
-    let list = run_blocking(move || service.sessions(&token.into_inner())).await?;
+    let list = run_blocking(move || service.sessions(&caller.into_inner())).await?;
     record_user(list.user_id);
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let sessions = list

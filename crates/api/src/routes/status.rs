@@ -1,8 +1,6 @@
-use crate::error::ApiError;
-use crate::extract::BearerToken;
-use crate::observe::{outcome, record_user};
-use crate::token_check_lanes::TokenCheckLanes;
-use actix_web::{HttpResponse, web};
+use crate::extract::Authenticated;
+use crate::observe::record_user;
+use actix_web::HttpResponse;
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 
@@ -36,12 +34,10 @@ pub(crate) struct UserData {
         (status = 503, description = "Database unavailable", body = crate::wire::MessageBody),
     )
 )]
-pub async fn status(lanes: web::Data<TokenCheckLanes>, token: BearerToken<401>) -> Result<HttpResponse, ApiError> {
-    let result = lanes.status(token.into_inner()).await;
-    metrics::counter!("auth_token_checks_total", "outcome" => outcome(&result, "valid")).increment(1);
-    let user = result?;
+pub async fn status(caller: Authenticated<401>) -> HttpResponse {
+    let user = caller.into_inner().user;
     record_user(user.id);
-    Ok(HttpResponse::Ok().json(StatusBody {
+    HttpResponse::Ok().json(StatusBody {
         status: "success",
         data: UserData {
             user_id: user.id.0,
@@ -49,7 +45,7 @@ pub async fn status(lanes: web::Data<TokenCheckLanes>, token: BearerToken<401>) 
             admin: user.admin,
             registered_on: rfc3339_seconds(user.registered_on),
         },
-    }))
+    })
 }
 
 /// `to_rfc3339_opts(SecondsFormat::Secs, true)` without chrono's format machinery, which showed in the

@@ -1,13 +1,11 @@
 use crate::event::{Event, EventQuery};
+use crate::principal::Principal;
 use crate::service::AuthService;
 use crate::store::StoreError;
-use crate::use_cases::status::StatusError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventsError {
-    #[error(transparent)]
-    Auth(#[from] StatusError),
-    /// The token is valid, but its user is not an administrator.
+    /// The caller is not an administrator.
     #[error("admin rights required")]
     NotAdmin,
     #[error(transparent)]
@@ -15,11 +13,10 @@ pub enum EventsError {
 }
 
 impl AuthService {
-    /// The security events `query` selects, newest first, for a token whose user is an administrator.
-    pub fn events_for(&self, token: &str, query: &EventQuery) -> Result<Vec<Event>, EventsError> {
-        let user = self.status(token)?;
-        if !user.admin {
-            tracing::info!(user.id = %user.id, "events refused: not an administrator");
+    /// The security events `query` selects, newest first, for a caller who is an administrator.
+    pub fn events_for(&self, caller: &Principal, query: &EventQuery) -> Result<Vec<Event>, EventsError> {
+        if !caller.user.admin {
+            tracing::info!(user.id = %caller.user.id, "events refused: not an administrator");
             return Err(EventsError::NotAdmin);
         }
         Ok(self.events(query)?)

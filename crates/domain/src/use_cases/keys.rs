@@ -1,5 +1,5 @@
+use crate::keys::{KeyError, KeyInfo};
 use crate::service::AuthService;
-use crate::signing_keys::{KeyError, KeyInfo};
 use chrono::TimeDelta;
 
 /// The public keys verifiers may use, and how long they may cache them.
@@ -11,16 +11,27 @@ pub struct PublishedKeys {
 }
 
 impl AuthService {
-    /// Every published signing key. With HS256 there is none: a symmetric key is never published.
-    /// An error while the keys cannot be read (the database is unavailable).
+    /// Every published signing key, from the keys in memory. With HS256 there is none: a symmetric key
+    /// is never published. An error while no key could be read yet: an empty set would tell verifiers
+    /// (who cache it) that no token is valid.
     pub fn published_keys(&self) -> Result<PublishedKeys, KeyError> {
         Ok(match self.tokens.key_ring() {
-            Some(ring) => PublishedKeys { keys: ring.published(self.clock.now())?, max_age: ring.max_cache_age() },
+            Some(ring) => {
+                let keys = ring.keys();
+                if keys.is_empty() {
+                    return Err(KeyError::NoSigningKey);
+                }
+                let published = keys.published(self.clock.now());
+                PublishedKeys {
+                    keys: published.into_iter().map(|(kid, x)| (kid.to_owned(), x.to_owned())).collect(),
+                    max_age: ring.max_cache_age(),
+                }
+            }
             None => PublishedKeys { keys: Vec::new(), max_age: TimeDelta::minutes(5) },
         })
     }
 
-    /// Every signing key with its dates (`auth-server keys list`); `None` with HS256.
+    /// Every signing key with its dates (`auth-server keys list`, read now); `None` with HS256.
     pub fn signing_keys(&self) -> Option<Result<Vec<KeyInfo>, KeyError>> {
         self.tokens.key_ring().map(|ring| ring.list(self.clock.now()))
     }
@@ -31,6 +42,16 @@ impl AuthService {
             let kid = ring.rotate(self.clock.now())?;
             tracing::info!(kid, "signing key rotated");
             Ok(kid)
+        })
+    }
+
+    /// Takes a key out of use (`auth-server keys revoke`): the kid of the key added to sign in its
+    /// place, when it was the one signing. `None` with HS256.
+    pub fn revoke_signing_key(&self, kid: &str) -> Option<Result<Option<String>, KeyError>> {
+        self.tokens.key_ring().map(|ring| {
+            let replacement = ring.revoke(kid, self.clock.now())?;
+            tracing::warn!(kid, ?replacement, "signing key revoked");
+            Ok(replacement)
         })
     }
 }

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod authenticate;
 pub mod events;
 pub mod keys;
 pub mod login;
@@ -9,7 +10,6 @@ pub mod refresh;
 pub mod register;
 mod session_start;
 pub mod sessions;
-pub mod status;
 
 #[cfg(test)]
 mod tests;

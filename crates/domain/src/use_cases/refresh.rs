@@ -3,7 +3,7 @@ use crate::issued_session::IssuedSession;
 use crate::service::AuthService;
 use crate::session::ClientInfo;
 use crate::store::{RotateOutcome, StoreError};
-use crate::token::TokenError;
+use crate::token::IssueError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
@@ -14,7 +14,7 @@ pub enum RefreshError {
     #[error("refresh token reused; the session has been ended")]
     Reused,
     #[error("could not issue a token: {0}")]
-    Token(TokenError),
+    Token(IssueError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,3 +1,4 @@
+use crate::attempt::{Attempt, AttemptError};
 use crate::email::{Email, EmailError};
 use crate::event::{EventKind, NewEvent};
 use crate::issued_session::IssuedSession;
@@ -5,10 +6,9 @@ use crate::password::{Password, PasswordError};
 use crate::password_hasher::HashError;
 use crate::service::AuthService;
 use crate::session::ClientInfo;
-use crate::store::NewSession;
-use crate::store::{InsertUserError, NewUser, StoreError};
-use crate::throttle::{ThrottleKey, Throttled};
-use crate::token::TokenError;
+use crate::store::{InsertUserError, NewSession, NewUser, StoreError};
+use crate::throttle::Throttled;
+use crate::token::IssueError;
 use crate::user::User;
 use secrecy::SecretString;
 
@@ -26,9 +26,18 @@ pub enum RegisterError {
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("could not issue a token: {0}")]
-    Token(TokenError),
+    Token(IssueError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<AttemptError> for RegisterError {
+    fn from(e: AttemptError) -> Self {
+        match e {
+            AttemptError::Throttled(t) => Self::Throttled(t),
+            AttemptError::Store(e) => Self::Store(e),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -37,21 +46,56 @@ pub struct Registered {
     pub session: IssuedSession,
 }
 
+/// A registration checked and counted, waiting for its hash (`finish_register`).
+#[derive(Debug)]
+#[must_use = "a registration is finished or abandoned"]
+pub struct RegisterAttempt {
+    attempt: Attempt,
+    email: Email,
+    password: Password,
+}
+
+impl RegisterAttempt {
+    /// Gives up the registration without hashing (`AuthService::abandon`).
+    pub fn into_attempt(self) -> Attempt {
+        self.attempt
+    }
+}
+
 impl AuthService {
-    /// Creates the user and logs them in: the user and their first session are stored together. The
-    /// database's unique index decides between concurrent registrations of one email, so exactly one of
-    /// them succeeds.
+    /// Both halves of a registration, on the calling thread.
     pub fn register(
         &self,
         email: &str,
         password: SecretString,
         client: ClientInfo,
     ) -> Result<Registered, RegisterError> {
-        let key: Vec<_> = self.throttle_policy.register_key(client.ip.as_deref()).into_iter().collect();
-        let event = self.event(EventKind::Register, None, None, &client, None);
-        let session = self.new_session(client);
-        let event = NewEvent { session_id: Some(session.id), ..event };
-        let user = self.insert_user(email, password, false, Some(&session), &key, event)?;
+        let attempt = self.begin_register(email, password, client)?;
+        self.finish_register(attempt)
+    }
+
+    /// The first half, which hashes nothing: the email and password are checked, then the registration
+    /// is counted against its client (`abuse.register_per_ip_per_hour`; counting is the check, so
+    /// concurrent ones cannot overshoot), and past the limit refused before it waits for a hash slot.
+    pub fn begin_register(
+        &self,
+        email: &str,
+        password: SecretString,
+        client: ClientInfo,
+    ) -> Result<RegisterAttempt, RegisterError> {
+        let email = Email::parse(email)?;
+        let password = Password::new(password, &self.policy)?;
+        let attempt = self.count_registration(&client)?;
+        Ok(RegisterAttempt { attempt, email, password })
+    }
+
+    /// The second half: the user and their first session are stored together. The database's unique
+    /// index decides between concurrent registrations of one email, so exactly one of them succeeds.
+    pub fn finish_register(&self, registration: RegisterAttempt) -> Result<Registered, RegisterError> {
+        let RegisterAttempt { attempt, email, password } = registration;
+        let session = self.new_session(attempt.client.clone());
+        let event = self.event(EventKind::Register, None, Some(email.as_str()), &attempt.client, Some(session.id));
+        let user = self.insert_user(email, &password, false, Some(&session), event)?;
         let issued = self.issue_session(user.id, session.id, 0).map_err(RegisterError::Token)?;
         tracing::info!(user.id = %user.id, session.id = %session.id, "user registered");
         Ok(Registered { user, session: issued })
@@ -59,36 +103,21 @@ impl AuthService {
 
     /// Creates a user without logging them in (the admin command line's `user create`).
     pub fn create_user(&self, email: &str, password: SecretString, admin: bool) -> Result<User, RegisterError> {
-        let event = self.event(EventKind::Register, None, None, &ClientInfo::default(), None);
-        self.insert_user(email, password, admin, None, &[], event)
+        let email = Email::parse(email)?;
+        let password = Password::new(password, &self.policy)?;
+        let event = self.event(EventKind::Register, None, Some(email.as_str()), &ClientInfo::default(), None);
+        self.insert_user(email, &password, admin, None, event)
     }
 
     fn insert_user(
         &self,
-        email: &str,
-        password: SecretString,
+        email: Email,
+        password: &Password,
         admin: bool,
         session: Option<&NewSession>,
-        throttle: &[ThrottleKey],
         event: NewEvent,
     ) -> Result<User, RegisterError> {
-        let email = Email::parse(email)?;
-        let event = NewEvent { email: Some(email.as_str().to_owned()), ..event };
-        let password = Password::new(password, &self.policy)?;
-        // Valid requests only are counted, before the hash, so a refused one costs no hashing. Counting
-        // is the check: each attempt sees its own count, so concurrent ones cannot overshoot the limit.
-        if !throttle.is_empty() {
-            let now = self.now();
-            let counted = self.throttles.count_attempt(throttle, now, None)?;
-            for (key, counted) in throttle.iter().zip(&counted) {
-                if counted.attempts > u64::from(key.limit.max) {
-                    tracing::info!("registration throttled");
-                    let until = counted.window_started_at + key.limit.window;
-                    return Err(RegisterError::Throttled(Throttled::until(until, now)));
-                }
-            }
-        }
-        let password_hash = self.hasher.hash(&password)?;
+        let password_hash = self.hasher.hash(password)?;
         let new_user = NewUser { email, password_hash, registered_on: self.now(), admin };
         self.users.insert_user(&new_user, session, &event).map_err(|e| match e {
             InsertUserError::EmailTaken => RegisterError::AlreadyExists,

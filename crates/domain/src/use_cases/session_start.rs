@@ -2,7 +2,7 @@ use crate::issued_session::IssuedSession;
 use crate::service::AuthService;
 use crate::session::{ClientInfo, RefreshClaim, SessionId};
 use crate::store::NewSession;
-use crate::token::TokenError;
+use crate::token::IssueError;
 use crate::user::UserId;
 
 impl AuthService {
@@ -18,8 +18,8 @@ impl AuthService {
         user_id: UserId,
         session: SessionId,
         generation: u64,
-    ) -> Result<IssuedSession, TokenError> {
-        let access = self.tokens.issue_in_session(user_id, session, self.now())?;
+    ) -> Result<IssuedSession, IssueError> {
+        let access = self.tokens.issue(user_id, session, self.now())?;
         let refresh = self.refresh.issue(RefreshClaim { session, generation });
         Ok(IssuedSession { user_id, session, access, refresh, expires_in: self.tokens.ttl_secs() })
     }

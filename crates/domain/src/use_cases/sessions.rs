@@ -1,8 +1,8 @@
 use crate::event::EventKind;
+use crate::principal::Principal;
 use crate::service::AuthService;
 use crate::session::{ClientInfo, EndReason, SessionId, SessionInfo};
 use crate::store::StoreError;
-use crate::use_cases::status::StatusError;
 use crate::user::UserId;
 
 /// The caller's live sessions, and which one the presented token belongs to.
@@ -15,8 +15,6 @@ pub struct SessionList {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EndSessionError {
-    #[error(transparent)]
-    Auth(#[from] StatusError),
     /// Unknown, malformed, ended, or another user's: all alike, so nobody learns of others' sessions.
     #[error("no such session")]
     NotFound,
@@ -25,16 +23,20 @@ pub enum EndSessionError {
 }
 
 impl AuthService {
-    /// The token's user's live sessions, newest first.
-    pub fn sessions(&self, token: &str) -> Result<SessionList, StatusError> {
-        let (user, verified) = self.authenticate(token)?;
-        let sessions = self.sessions.live_sessions(user.id, self.now(), &self.session_policy)?;
-        Ok(SessionList { user_id: user.id, current: verified.session, sessions })
+    /// The caller's live sessions, newest first.
+    pub fn sessions(&self, caller: &Principal) -> Result<SessionList, StoreError> {
+        let sessions = self.sessions.live_sessions(caller.user.id, self.now(), &self.session_policy)?;
+        Ok(SessionList { user_id: caller.user.id, current: caller.session, sessions })
     }
 
-    /// Ends one of the token's user's sessions; its tokens are refused from now on.
-    pub fn end_session(&self, token: &str, session: &str, client: ClientInfo) -> Result<UserId, EndSessionError> {
-        let (user, _) = self.authenticate(token)?;
+    /// Ends one of the caller's sessions; its tokens are refused from now on.
+    pub fn end_session(
+        &self,
+        caller: &Principal,
+        session: &str,
+        client: ClientInfo,
+    ) -> Result<UserId, EndSessionError> {
+        let user = &caller.user;
         let session = SessionId::parse(session).ok_or(EndSessionError::NotFound)?;
         let event =
             self.event(EventKind::SessionEnded, Some(user.id), Some(user.email.as_str()), &client, Some(session));

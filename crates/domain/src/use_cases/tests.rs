@@ -26,6 +26,27 @@ fn pw(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
 
+fn refused(refusal: Refusal) -> AuthError {
+    AuthError::Refused(refusal)
+}
+
+/// What `GET /auth/status` answers: the caller's user.
+fn status(f: &Fixture, token: &str) -> Result<User, AuthError> {
+    f.service.authenticate(token).map(|caller| caller.user)
+}
+
+#[derive(Debug)]
+enum LogoutFailure {
+    Auth(AuthError),
+    Logout(#[allow(dead_code, reason = "read through Debug in assertion messages")] LogoutError),
+}
+
+/// What `POST /auth/logout` does: authenticate, then log out.
+fn logout(f: &Fixture, token: &str, scope: LogoutScope) -> Result<UserId, LogoutFailure> {
+    let caller = f.service.authenticate(token).map_err(LogoutFailure::Auth)?;
+    f.service.logout(&caller, scope, client()).map_err(LogoutFailure::Logout)
+}
+
 #[test]
 fn register_stores_a_bcrypt_hash_and_returns_a_working_token() {
     let f = fixture();
@@ -35,7 +56,7 @@ fn register_stores_a_bcrypt_hash_and_returns_a_working_token() {
     assert_eq!(registered.user.registered_on, Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap());
     let hash = f.store.stored_hash("joe@gmail.com").unwrap();
     assert!(hash.starts_with("$2b$04$") && !hash.contains("123456"));
-    let user = f.service.status(registered.session.access.token.expose_secret()).unwrap();
+    let user = status(&f, registered.session.access.token.expose_secret()).unwrap();
     assert_eq!(user, registered.user);
 }
 
@@ -71,7 +92,7 @@ fn login_accepts_the_right_password_only() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let token = f.service.login("JOE@gmail.com", &pw("123456"), client()).unwrap();
-    assert_eq!(f.service.status(token.access.token.expose_secret()).unwrap().id, registered.user.id);
+    assert_eq!(status(&f, token.access.token.expose_secret()).unwrap().id, registered.user.id);
     assert!(matches!(f.service.login("joe@gmail.com", &pw("1234567"), client()), Err(LoginError::InvalidCredentials)));
     assert!(matches!(
         f.service.login("nobody@gmail.com", &pw("123456"), client()),
@@ -87,32 +108,48 @@ fn status_refuses_expired_revoked_and_orphaned_tokens() {
     let token = registered.session.access.token.expose_secret().to_owned();
 
     f.clock.advance(TimeDelta::seconds(3600));
-    assert!(matches!(f.service.status(&token), Err(StatusError::Token(TokenError::Expired))));
+    assert_eq!(status(&f, &token), Err(refused(Refusal::Expired)));
 
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let token = registered.session.access.token.expose_secret().to_owned();
-    f.service.logout(&token, LogoutScope::Local, client()).unwrap();
-    assert!(matches!(f.service.status(&token), Err(StatusError::Revoked)));
+    logout(&f, &token, LogoutScope::Local).unwrap();
+    assert_eq!(status(&f, &token), Err(refused(Refusal::Revoked)));
 
     let other = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
     f.store.delete_user_by_id(registered.user.id);
-    assert!(matches!(
-        f.service.status(other.access.token.expose_secret()),
-        Err(StatusError::Token(TokenError::Invalid))
-    ));
+    assert_eq!(status(&f, other.access.token.expose_secret()), Err(refused(Refusal::Invalid)));
 }
 
-/// The batched status answers each token as `status` does, in order; a store failure fails only the
+/// A session that died by time (idle past `refresh_ttl`, or past `max_lifetime`) takes its access tokens
+/// with it, as an ended one does: the token is refused, not merely the refresh.
+#[test]
+fn tokens_of_a_session_past_its_lifetime_are_refused() {
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()));
+    let (service, store) = memory_service(4, clock.clone());
+    let service = AuthService {
+        session_policy: SessionPolicy { refresh_ttl: TimeDelta::minutes(30), ..SessionPolicy::default() },
+        ..service
+    };
+    let f = Fixture { service, store, clock };
+    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let token = registered.session.access.token.expose_secret().to_owned();
+    f.clock.advance(TimeDelta::minutes(29));
+    assert!(status(&f, &token).is_ok());
+    f.clock.advance(TimeDelta::minutes(1));
+    assert_eq!(status(&f, &token), Err(refused(Refusal::Revoked)), "idle past refresh_ttl, the token still unexpired");
+}
+
+/// The batched check answers each token as `authenticate` does, in order; a store failure fails only the
 /// tokens that reached the store.
 #[test]
-fn status_many_answers_each_token_in_order() {
+fn authenticate_many_answers_each_token_in_order() {
     let f = fixture();
     let joe = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let ann = f.service.register("ann@gmail.com", pw("123456"), client()).unwrap();
     let revoked = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
     let revoked = revoked.access.token.expose_secret().to_owned();
-    f.service.logout(&revoked, LogoutScope::Local, client()).unwrap();
+    logout(&f, &revoked, LogoutScope::Local).unwrap();
     let gone = f.service.register("gone@gmail.com", pw("123456"), client()).unwrap();
     f.store.delete_user_by_id(gone.user.id);
     let tokens = [
@@ -123,25 +160,26 @@ fn status_many_answers_each_token_in_order() {
         gone.session.access.token.expose_secret(),
         joe.session.access.token.expose_secret(),
     ];
-    let answers = f.service.status_many(&tokens);
+    let answers = f.service.authenticate_many(&tokens);
     assert_eq!(answers.len(), tokens.len());
-    assert_eq!(answers[0].as_ref().unwrap().email.as_str(), "joe@gmail.com");
-    assert!(matches!(answers[1], Err(StatusError::Token(TokenError::Invalid))));
-    assert!(matches!(answers[2], Err(StatusError::Revoked)));
-    assert_eq!(answers[3].as_ref().unwrap().email.as_str(), "ann@gmail.com");
-    assert!(matches!(answers[4], Err(StatusError::Token(TokenError::Invalid))));
-    assert_eq!(answers[5].as_ref().unwrap().id, joe.user.id);
+    assert_eq!(answers[0].as_ref().unwrap().user.email.as_str(), "joe@gmail.com");
+    assert_eq!(answers[0].as_ref().unwrap().session, Some(joe.session.session));
+    assert_eq!(answers[1], Err(refused(Refusal::Invalid)));
+    assert_eq!(answers[2], Err(refused(Refusal::Revoked)));
+    assert_eq!(answers[3].as_ref().unwrap().user.email.as_str(), "ann@gmail.com");
+    assert_eq!(answers[4], Err(refused(Refusal::Invalid)));
+    assert_eq!(answers[5].as_ref().unwrap().user.id, joe.user.id);
     for (token, answer) in tokens.iter().zip(&answers) {
-        assert_eq!(format!("{:?}", f.service.status(token)), format!("{answer:?}"));
+        assert_eq!(&f.service.authenticate(token), answer);
     }
-    assert!(f.service.status_many::<&str>(&[]).is_empty());
+    assert!(f.service.authenticate_many::<&str>(&[]).is_empty());
 
     f.store.unavailable.store(true, Ordering::SeqCst);
-    let answers = f.service.status_many(&tokens[..2]);
-    assert!(matches!(answers[0], Err(StatusError::Store(StoreError::Unavailable(_)))));
-    assert!(matches!(answers[1], Err(StatusError::Token(TokenError::Invalid))));
+    let answers = f.service.authenticate_many(&tokens[..2]);
+    assert!(matches!(answers[0], Err(AuthError::Store(StoreError::Unavailable(_)))));
+    assert_eq!(answers[1], Err(refused(Refusal::Invalid)));
     f.clock.advance(TimeDelta::hours(2));
-    assert!(matches!(f.service.status_many(&tokens[..1])[0], Err(StatusError::Token(TokenError::Expired))));
+    assert_eq!(f.service.authenticate_many(&tokens[..1])[0], Err(refused(Refusal::Expired)));
 }
 
 #[test]
@@ -149,8 +187,14 @@ fn logout_revokes_once_and_records_the_expiry() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let token = registered.session.access.token.expose_secret().to_owned();
-    f.service.logout(&token, LogoutScope::Local, client()).unwrap();
-    assert!(matches!(f.service.logout(&token, LogoutScope::Local, client()), Err(LogoutError::Revoked)));
+    let caller = f.service.authenticate(&token).unwrap();
+    f.service.logout(&caller, LogoutScope::Local, client()).unwrap();
+    // a second logout with the same (already checked) token loses
+    assert!(matches!(f.service.logout(&caller, LogoutScope::Local, client()), Err(LogoutError::Revoked)));
+    assert!(matches!(
+        logout(&f, &token, LogoutScope::Local),
+        Err(LogoutFailure::Auth(AuthError::Refused(Refusal::Revoked)))
+    ));
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].jti, registered.session.access.jti);
@@ -158,31 +202,30 @@ fn logout_revokes_once_and_records_the_expiry() {
     assert_eq!(rows[0].expires_at, registered.session.access.expires_at);
 }
 
+/// "Sign out my other devices": the others end, the caller's token and session go on working.
 #[test]
-fn logout_refuses_expired_and_invalid_tokens_without_storing() {
+fn logout_of_the_others_keeps_the_callers_token() {
     let f = fixture();
-    let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
-    f.clock.advance(TimeDelta::hours(2));
-    assert!(matches!(
-        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local, client()),
-        Err(LogoutError::Token(TokenError::Expired))
-    ));
-    assert!(matches!(
-        f.service.logout("garbage", LogoutScope::Local, client()),
-        Err(LogoutError::Token(TokenError::Invalid))
-    ));
+    let first = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let second = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
+    let token = first.session.access.token.expose_secret().to_owned();
+    logout(&f, &token, LogoutScope::Others).unwrap();
+    assert!(status(&f, &token).is_ok());
+    assert_eq!(status(&f, second.access.token.expose_secret()), Err(refused(Refusal::Revoked)));
+    logout(&f, &token, LogoutScope::Others).unwrap();
     assert!(f.store.revocations().is_empty());
+    let live: Vec<SessionId> = f.store.sessions().iter().filter(|s| s.ended_at.is_none()).map(|s| s.id).collect();
+    assert_eq!(live, [first.session.session]);
 }
 
 #[test]
-fn logout_for_a_deleted_user_is_invalid() {
+fn logout_of_a_user_deleted_meanwhile_is_gone() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
+    let caller = f.service.authenticate(registered.session.access.token.expose_secret()).unwrap();
     f.store.delete_user_by_id(registered.user.id);
-    assert!(matches!(
-        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local, client()),
-        Err(LogoutError::Token(TokenError::Invalid))
-    ));
+    assert!(matches!(f.service.logout(&caller, LogoutScope::Local, client()), Err(LogoutError::Gone)));
+    assert!(f.store.revocations().is_empty());
 }
 
 #[test]
@@ -224,10 +267,10 @@ fn prune_deletes_only_expired_revocations_and_sessions() {
     let f = fixture();
     f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let early = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
-    f.service.logout(early.access.token.expose_secret(), LogoutScope::Local, client()).unwrap();
+    logout(&f, early.access.token.expose_secret(), LogoutScope::Local).unwrap();
     f.clock.advance(TimeDelta::minutes(30));
     let late = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
-    f.service.logout(late.access.token.expose_secret(), LogoutScope::Local, client()).unwrap();
+    logout(&f, late.access.token.expose_secret(), LogoutScope::Local).unwrap();
 
     assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0, counters: 0, events: 0 });
     f.clock.advance(TimeDelta::minutes(31));
@@ -250,11 +293,7 @@ fn store_failures_surface_as_store_errors() {
     f.store.unavailable.store(true, Ordering::SeqCst);
     assert!(matches!(f.service.register("ann@gmail.com", pw("123456"), client()), Err(RegisterError::Store(_))));
     assert!(matches!(f.service.login("joe@gmail.com", &pw("123456"), client()), Err(LoginError::Store(_))));
-    assert!(matches!(f.service.status(registered.session.access.token.expose_secret()), Err(StatusError::Store(_))));
-    assert!(matches!(
-        f.service.logout(registered.session.access.token.expose_secret(), LogoutScope::Local, client()),
-        Err(LogoutError::Store(_))
-    ));
+    assert!(matches!(status(&f, registered.session.access.token.expose_secret()), Err(AuthError::Store(_))));
     assert!(f.service.prune().is_err());
 }
 
@@ -271,7 +310,7 @@ fn admin_commands_create_flag_and_delete_users() {
     assert!(!f.service.set_admin("root@example.com", false).unwrap().admin);
     assert!(matches!(f.service.set_admin("nobody@example.com", true), Err(AdminError::UnknownUser)));
     let token = f.service.login("root@example.com", &pw("123456"), client()).unwrap();
-    f.service.logout(token.access.token.expose_secret(), LogoutScope::Local, client()).unwrap();
+    logout(&f, token.access.token.expose_secret(), LogoutScope::Local).unwrap();
     f.service.delete_user("root@example.com").unwrap();
     assert_eq!(f.store.user_count(), 0);
     assert!(f.store.revocations().is_empty(), "revocations go with the user");

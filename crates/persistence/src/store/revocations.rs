@@ -24,7 +24,8 @@ impl From<diesel::result::Error> for Rollback {
 
 impl RevocationStore for DieselStore {
     /// The revocation's INSERT comes first: of concurrent logouts with one token exactly one inserts,
-    /// and on SQLite the transaction holds the write lock from its first statement.
+    /// and on SQLite the transaction holds the write lock from its first statement. `Others` inserts
+    /// none (the caller's token stays valid); its first statement is the update that ends the others.
     fn logout(
         &self,
         revocation: &NewRevocation,
@@ -40,6 +41,20 @@ impl RevocationStore for DieselStore {
         };
         let (user, now) = (revocation.user_id, revocation.revoked_at);
         let done = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            if scope == LogoutScope::Others {
+                let ended = super::sessions::end_sessions(conn, user, session, now, EndReason::Logout)?;
+                let user_exists = ended > 0
+                    || crate::schema::users::table
+                        .filter(crate::schema::users::id.eq(user.0))
+                        .count()
+                        .get_result::<i64>(conn)?
+                        > 0;
+                if !user_exists {
+                    return Err(Rollback::Answer(RevokeOutcome::UnknownUser));
+                }
+                super::events::insert_event(conn, event, event.kind, None)?;
+                return Ok(RevokeOutcome::Revoked);
+            }
             match diesel::insert_into(revoked_tokens::table).values(&row).execute(conn) {
                 Err(e) if is_unique_violation(&e) => return Err(Rollback::Answer(RevokeOutcome::AlreadyRevoked)),
                 Err(e) if is_foreign_key_violation(&e) => return Err(Rollback::Answer(RevokeOutcome::UnknownUser)),
@@ -62,17 +77,7 @@ impl RevocationStore for DieselStore {
                 (LogoutScope::Local, Some(sid)) => {
                     super::sessions::end_one(conn, user, sid, now, EndReason::Logout)?;
                 }
-                (LogoutScope::Local, None) => {}
-                (LogoutScope::Others, keep) => {
-                    super::sessions::end_sessions(conn, user, keep, now, EndReason::Logout)?;
-                    if let Some(sid) = keep {
-                        // The session lives on with a revoked token: its tokens are now also checked
-                        // against the revocation list.
-                        diesel::update(sessions::table.filter(sessions::id.eq(sid.to_string())))
-                            .set(sessions::tokens_revoked.eq(true))
-                            .execute(conn)?;
-                    }
-                }
+                (LogoutScope::Local, None) | (LogoutScope::Others, _) => {}
                 (LogoutScope::Global, _) => {
                     super::sessions::end_sessions(conn, user, None, now, EndReason::Logout)?;
                 }

@@ -2,12 +2,13 @@ use super::DieselStore;
 use crate::connection::DbConnection;
 use crate::error::{is_unique_violation, query_failed};
 use crate::schema::signing_keys;
-use auth_domain::{KeyStore, StoreError, StoredKey};
+use auth_domain::{EventKind, KeyStore, NewEvent, StoreError, StoredKey};
 use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::Connection;
 use diesel::prelude::*;
 
-type KeyRow = (String, String, NaiveDateTime, NaiveDateTime, String, String);
+type KeyRow = (String, String, NaiveDateTime, NaiveDateTime, String, String, Option<NaiveDateTime>);
 
 impl KeyStore for DieselStore {
     fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
@@ -20,18 +21,20 @@ impl KeyStore for DieselStore {
                 signing_keys::signs_from,
                 signing_keys::public_key,
                 signing_keys::sealed_private_key,
+                signing_keys::revoked_at,
             ))
             .load(&mut self.conn()?)
             .map_err(query_failed)?;
         Ok(rows
             .into_iter()
-            .map(|(kid, previous_kid, created_at, signs_from, public_key, sealed_private_key)| StoredKey {
+            .map(|(kid, previous_kid, created_at, signs_from, public_key, sealed_private_key, revoked_at)| StoredKey {
                 kid,
                 previous_kid,
                 created_at: created_at.and_utc(),
                 signs_from: signs_from.and_utc(),
                 public_key,
                 sealed_private_key,
+                revoked_at: revoked_at.map(|at| at.and_utc()),
             })
             .collect())
     }
@@ -59,5 +62,22 @@ impl KeyStore for DieselStore {
             Err(e) if is_unique_violation(&e) => Ok(false),
             Err(e) => Err(query_failed(e)),
         }
+    }
+
+    fn revoke_signing_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let revoked = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
+            let updated = diesel::update(
+                signing_keys::table.filter(signing_keys::kid.eq(kid)).filter(signing_keys::revoked_at.is_null()),
+            )
+            .set(signing_keys::revoked_at.eq(at.naive_utc()))
+            .execute(conn)?;
+            if updated == 0 {
+                return Ok(false);
+            }
+            let event = NewEvent::system(EventKind::KeyRevoked, at);
+            super::events::insert_event(conn, &event, event.kind, None)?;
+            Ok(true)
+        });
+        self.track(revoked).map_err(query_failed)
     }
 }

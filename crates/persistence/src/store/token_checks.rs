@@ -6,24 +6,26 @@ use crate::connection::{DbConnection, drop_if_lost, drop_pg_if_lost, on_backend}
 use crate::error::query_failed;
 use crate::rows::AccountRow;
 use crate::schema::{revoked_tokens, sessions, users};
-use auth_domain::{SessionId, SessionState, StoreError, TokenCheck, TokenId, TokenLookup, UserId};
+use auth_domain::{LiveAfter, SessionId, SessionState, StoreError, TokenCheck, TokenId, TokenLookup, UserId};
 use diesel::dsl::{case_when, exists};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Untyped};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp, Untyped};
 
 // The session subquery's values, the same in both statements.
 const SESSION_LIVE: i32 = 0;
 const SESSION_TOKEN_REVOKED: i32 = 1;
 const SESSION_ENDED: i32 = 2;
 
-/// The token check on a connection already had.
+/// The token check on a connection already had. A session past `live` (idle or absolute lifetime) is
+/// ended, as one that was ended.
 pub(super) fn check_token_on(
     conn: &mut DbConnection,
     id: UserId,
     jti: &TokenId,
     session: Option<SessionId>,
+    live: LiveAfter,
 ) -> Result<Option<TokenCheck>, StoreError> {
     let revoked = exists(revoked_tokens::table.filter(revoked_tokens::jti.eq(jti.as_str())));
     let found = match session {
@@ -46,9 +48,15 @@ pub(super) fn check_token_on(
                 .filter(sessions::id.eq(sid.to_string()))
                 .filter(sessions::user_id.eq(id.0))
                 .select(
-                    case_when(sessions::ended_at.is_not_null(), SESSION_ENDED.into_sql::<Integer>())
-                        .when(sessions::tokens_revoked.and(revoked), SESSION_TOKEN_REVOKED.into_sql::<Integer>())
-                        .otherwise(SESSION_LIVE.into_sql::<Integer>()),
+                    case_when(
+                        sessions::ended_at
+                            .is_not_null()
+                            .or(sessions::last_active_at.le(live.active_after.naive_utc()))
+                            .or(sessions::created_at.le(live.started_after.naive_utc())),
+                        SESSION_ENDED.into_sql::<Integer>(),
+                    )
+                    .when(sessions::tokens_revoked.and(revoked), SESSION_TOKEN_REVOKED.into_sql::<Integer>())
+                    .otherwise(SESSION_LIVE.into_sql::<Integer>()),
                 )
                 .single_value();
             let found = on_backend!(conn, |c| users::table
@@ -78,8 +86,11 @@ fn session_verdict(state: Option<i32>) -> (bool, SessionState) {
 pub(super) fn check_tokens_pg(
     conn: &mut PgConnection,
     tokens: &[TokenLookup],
+    live: LiveAfter,
 ) -> Result<Vec<Option<TokenCheck>>, StoreError> {
     let query = TokenChecks {
+        active_after: live.active_after.naive_utc(),
+        started_after: live.started_after.naive_utc(),
         user_ids: tokens.iter().map(|t| t.user_id.0).collect(),
         jtis: tokens.iter().map(|t| t.jti.as_str()).collect(),
         sessions: tokens.iter().map(|t| t.session.map(|s| s.to_string())).collect(),
@@ -102,6 +113,8 @@ pub(super) fn check_tokens_pg(
 }
 
 struct TokenChecks<'a> {
+    active_after: chrono::NaiveDateTime,
+    started_after: chrono::NaiveDateTime,
     user_ids: Vec<i64>,
     jtis: Vec<&'a str>,
     sessions: Vec<Option<String>>,
@@ -127,7 +140,9 @@ const _: () = assert!(SESSION_ENDED == 2 && SESSION_TOKEN_REVOKED == 1 && SESSIO
 const SQL_HEAD: &str = "SELECT q.position, u.id, u.email, u.registered_on, u.admin, \
      CASE WHEN q.session_id IS NULL THEN EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = q.jti) \
           ELSE false END AS revoked, \
-     (SELECT CASE WHEN s.ended_at IS NOT NULL THEN 2 \
+     (SELECT CASE WHEN s.ended_at IS NOT NULL OR s.last_active_at <= ";
+const SQL_STARTED: &str = " OR s.created_at <= ";
+const SQL_TAIL: &str = " THEN 2 \
                   WHEN s.tokens_revoked AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = q.jti) THEN 1 \
                   ELSE 0 END \
       FROM sessions s WHERE s.id = q.session_id AND s.user_id = q.user_id) AS session_state \
@@ -136,6 +151,10 @@ const SQL_HEAD: &str = "SELECT q.position, u.id, u.email, u.registered_on, u.adm
 impl QueryFragment<Pg> for TokenChecks<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(SQL_HEAD);
+        out.push_bind_param::<Timestamp, _>(&self.active_after)?;
+        out.push_sql(SQL_STARTED);
+        out.push_bind_param::<Timestamp, _>(&self.started_after)?;
+        out.push_sql(SQL_TAIL);
         out.push_bind_param::<Array<BigInt>, _>(&self.user_ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.jtis)?;

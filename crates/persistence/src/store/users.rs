@@ -6,8 +6,8 @@ use crate::error::{is_unique_violation, query_failed};
 use crate::rows::{NewSessionRow, NewUserRow, UserRow};
 use crate::schema::{sessions, users};
 use auth_domain::{
-    Email, EndReason, InsertUserError, NewEvent, NewSession, NewUser, PasswordHash, SessionId, StoreError, TokenCheck,
-    TokenId, TokenLookup, User, UserCredentials, UserId, UserStore,
+    Email, EndReason, InsertUserError, LiveAfter, NewEvent, NewSession, NewUser, PasswordHash, SessionId, StoreError,
+    TokenCheck, TokenLookup, User, UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -50,30 +50,17 @@ impl UserStore for DieselStore {
         drop_if_lost(&mut conn, found).optional().map_err(query_failed)?.map(UserRow::into_credentials).transpose()
     }
 
-    /// One statement: the user, whether the token is revoked, and whether its session exists and is live.
-    fn check_token(
-        &self,
-        id: UserId,
-        jti: &TokenId,
-        session: Option<SessionId>,
-    ) -> Result<Option<TokenCheck>, StoreError> {
-        match &self.sqlite_readers {
-            Some(readers) => readers.with(|conn| check_token_on(conn, id, jti, session)),
-            None => check_token_on(&mut *self.conn()?, id, jti, session),
-        }
-    }
-
     /// One connection for the batch; on PostgreSQL one statement (`token_checks.rs`), on SQLite, where
-    /// a statement costs no round trip, the single check again for each (on the thread's own reader).
-    fn check_tokens(&self, tokens: &[TokenLookup]) -> Result<Vec<Option<TokenCheck>>, StoreError> {
+    /// a statement costs no round trip, the single check for each, on the thread's own reader.
+    fn check_tokens(&self, tokens: &[TokenLookup], live: LiveAfter) -> Result<Vec<Option<TokenCheck>>, StoreError> {
         let each = |conn: &mut DbConnection| {
-            tokens.iter().map(|t| check_token_on(conn, t.user_id, &t.jti, t.session)).collect()
+            tokens.iter().map(|t| check_token_on(conn, t.user_id, &t.jti, t.session, live)).collect()
         };
         if let Some(readers) = &self.sqlite_readers {
             return readers.with(each);
         }
         match &mut *self.conn()? {
-            DbConnection::Pg(pg) => check_tokens_pg(pg, tokens),
+            DbConnection::Pg(pg) => check_tokens_pg(pg, tokens, live),
             conn => each(conn),
         }
     }

@@ -7,6 +7,6 @@ mod observe;
 mod request_span;
 
 pub use cors::cors;
-pub use metrics_endpoint::{MetricsEndpoint, install_recorder};
+pub use metrics_endpoint::{MetricsEndpoint, install_recorder, spawn_metrics_upkeep};
 pub use observe::observe;
 pub use request_span::RequestSpan;

@@ -3,11 +3,11 @@
 
 use super::{AbuseSettings, AuditSettings, Environment, ServerSettings, Settings, SettingsError, TokenSettings};
 use auth_domain::{SessionPolicy, ThrottlePolicy};
-use auth_persistence::{DatabaseUrl, PoolSettings};
+use auth_persistence::PoolSettings;
 use secrecy::ExposeSecret;
 use std::ops::RangeInclusive;
 
-/// The secrets committed in `config/`: production refuses every one of them.
+/// The settings committed in `config/`.
 const SHIPPED_CONFIG_FILES: [&str; 4] = [
     include_str!("../../../../config/default.toml"),
     include_str!("../../../../config/development.toml"),
@@ -15,13 +15,33 @@ const SHIPPED_CONFIG_FILES: [&str; 4] = [
     include_str!("../../../../config/production.toml"),
 ];
 
+/// Every other text the repository ships that shows a secret's value as an example: a value copied from
+/// any of them is public, however random it looks.
+const SHIPPED_TEXTS: [&str; 6] = [
+    include_str!("../../../../.env.example"),
+    include_str!("../../../../README.md"),
+    include_str!("../../../../docs/OPERATIONS.md"),
+    include_str!("../../../../docs/SECURITY.md"),
+    include_str!("../../../../docker-compose.yml"),
+    include_str!("../../../../crates/verify/README.md"),
+];
+
+/// zxcvbn's estimate of the guesses a secret would take, below which it is refused: 10^16 (about 53
+/// bits) is far past any word list, and far below a secret from `openssl rand` (zxcvbn stops counting
+/// near 10^19 for such strings).
+const MIN_SECRET_GUESSES_LOG10: f64 = 16.0;
+
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
 pub const MIN_SECRET_DISTINCT_BYTES: usize = 16;
 pub const MAX_PRODUCTION_LEEWAY_SECS: u64 = 60;
 pub const MIN_PRODUCTION_BCRYPT_COST: u32 = 10;
 
-fn shipped_secrets() -> Vec<String> {
-    shipped_values("secret")
+/// Whether `value` is shipped anywhere in the repository: one of the values in `config/`, or text of
+/// `.env.example`, the README, the docs or the compose file (an example a person may have copied).
+fn shipped(value: &str, key: &str) -> bool {
+    let value = value.trim();
+    shipped_values(key).iter().any(|s| s.trim() == value)
+        || (value.len() >= 8 && SHIPPED_CONFIG_FILES.iter().chain(&SHIPPED_TEXTS).any(|text| text.contains(value)))
 }
 
 /// The values of `tokens.<key>` committed in `config/`.
@@ -60,7 +80,7 @@ impl Settings {
             }
         }
         self.check_ranges(&mut problems);
-        if let Err(e) = DatabaseUrl::parse(self.database.url.expose_secret()) {
+        if let Err(e) = PoolSettings::try_from(&self.database) {
             problems.push(format!("{e} (APP__DATABASE__URL)"));
         }
         if self.tokens.issuer.is_empty() {
@@ -92,12 +112,6 @@ impl Settings {
     /// of the operator's own.
     fn check_signing(&self, environment: Environment, problems: &mut Vec<String>) {
         let tokens = &self.tokens;
-        if !matches!(tokens.algorithm.as_str(), "EdDSA" | "HS256") {
-            problems.push(format!(
-                "tokens.algorithm is {:?}; it must be \"EdDSA\" or \"HS256\" (APP__TOKENS__ALGORITHM)",
-                tokens.algorithm
-            ));
-        }
         in_range(problems, "tokens.key_rotation_days", tokens.key_rotation_days, TokenSettings::KEY_ROTATION_DAYS);
         in_range(
             problems,
@@ -123,11 +137,10 @@ impl Settings {
                  (APP__TOKENS__KEY_ENCRYPTION_KEY)"
                     .to_owned(),
             );
-        } else if environment == Environment::Production
-            && shipped_values("key_encryption_key").iter().any(|s| s.trim() == kek.trim())
-        {
+        } else if environment == Environment::Production && shipped(kek, "key_encryption_key") {
             problems.push(
-                "tokens.key_encryption_key is a value shipped in config/: set APP__TOKENS__KEY_ENCRYPTION_KEY to a key of your own"
+                "tokens.key_encryption_key is a value shipped in config/, .env.example or the docs: set \
+                 APP__TOKENS__KEY_ENCRYPTION_KEY to a key of your own"
                     .to_owned(),
             );
         }
@@ -135,7 +148,7 @@ impl Settings {
 
     fn check_secret(&self, environment: Environment, problems: &mut Vec<String>) {
         let secret = self.tokens.secret.expose_secret();
-        let shipped = shipped_secrets().iter().any(|s| s.trim() == secret.trim());
+        let shipped = shipped(secret, "secret");
         if environment == Environment::Production {
             if secret.is_empty() {
                 problems
@@ -147,7 +160,8 @@ impl Settings {
                 ));
             } else if shipped {
                 problems.push(
-                    "tokens.secret is a value shipped in config/: set APP__TOKENS__SECRET to a secret of your own"
+                    "tokens.secret is a value shipped in config/, .env.example or the docs: set APP__TOKENS__SECRET \
+                     to a secret of your own"
                         .to_owned(),
                 );
             } else if let Some(why) = weak_secret(secret) {
@@ -159,8 +173,9 @@ impl Settings {
             problems.push("tokens.secret must not be empty (APP__TOKENS__SECRET)".to_owned());
         } else if shipped && !is_loopback(&self.server.host) {
             problems.push(format!(
-                "server.host {} is reachable from other machines, and tokens.secret is a value shipped in config/: \
-                 set APP__TOKENS__SECRET to a secret of your own, or listen on 127.0.0.1 (APP__SERVER__HOST)",
+                "server.host {} is reachable from other machines, and tokens.secret is a value shipped in config/, \
+                 .env.example or the docs: set APP__TOKENS__SECRET to a secret of your own, or listen on 127.0.0.1 \
+                 (APP__SERVER__HOST)",
                 self.server.host
             ));
         }
@@ -263,7 +278,7 @@ impl Settings {
             problems,
             "password.max_concurrent_hashes",
             self.password.max_concurrent_hashes,
-            auth_api::HashLimiter::MAX_CONCURRENT,
+            auth_bcrypt::HashCapacity::CONFIGURED,
         );
         in_range(
             problems,
@@ -311,6 +326,8 @@ fn weak_secret(secret: &str) -> Option<&'static str> {
         Some("has too few different characters to be random")
     } else if most * 4 > bytes.len() {
         Some("repeats one character too often to be random")
+    } else if zxcvbn::zxcvbn(secret, &[]).guesses_log10() < MIN_SECRET_GUESSES_LOG10 {
+        Some("is made of words, sequences or repeats that are easy to guess")
     } else {
         None
     }

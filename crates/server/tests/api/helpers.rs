@@ -113,6 +113,17 @@ impl TestApp {
         Self { db: Arc::new(db), settings, components }
     }
 
+    /// What this instance's key task does on its schedule (every `tokens.key_refresh_secs`): read the
+    /// signing keys, rotating when due.
+    pub fn read_keys(&self, now: DateTime<Utc>) {
+        self.service().token_codec().key_ring().expect("EdDSA").refresh(now).unwrap();
+    }
+
+    /// Starts this instance's key task, as the server does; it stops with the returned handle.
+    pub fn start_key_task(&self) -> actix_web::rt::task::JoinHandle<()> {
+        self.components.spawn_key_task().expect("EdDSA")
+    }
+
     /// The service itself (what the command line calls).
     pub fn service(&self) -> &auth_domain::AuthService {
         self.components.service()
@@ -212,7 +223,13 @@ impl TestApp {
     /// A token for `user_id` signed with the service's own key but issued at `issued_at`, as a
     /// service whose clock read `issued_at` would have issued it.
     pub fn token_issued_at(&self, user_id: i64, issued_at: DateTime<Utc>) -> String {
-        self.service().token_codec().issue(UserId(user_id), issued_at).unwrap().token.expose_secret().to_owned()
+        self.service()
+            .token_codec()
+            .issue_sessionless(UserId(user_id), issued_at)
+            .unwrap()
+            .token
+            .expose_secret()
+            .to_owned()
     }
 
     /// The `jti` a token carries (the key of its revocation row).
@@ -221,15 +238,17 @@ impl TestApp {
     }
 
     pub fn token_signed_with(&self, secret: &str, user_id: i64) -> String {
-        self.codec_with_secret(secret).issue(UserId(user_id), Utc::now()).unwrap().token.expose_secret().to_owned()
+        self.codec_with_secret(secret)
+            .issue_sessionless(UserId(user_id), Utc::now())
+            .unwrap()
+            .token
+            .expose_secret()
+            .to_owned()
     }
 
     fn codec_with_secret(&self, secret: &str) -> TokenCodec {
-        TokenCodec::new(&auth_domain::TokenSettings {
-            secret: secret.to_owned().into(),
-            ..auth_domain::TokenSettings::from(&self.settings.tokens)
-        })
-        .unwrap()
+        let signer = auth_domain::Signer::hs256(&secret.to_owned().into()).unwrap();
+        TokenCodec::new(&auth_domain::TokenSettings::from(&self.settings.tokens), signer).unwrap()
     }
 }
 

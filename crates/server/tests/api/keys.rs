@@ -130,8 +130,9 @@ async fn a_rotation_on_one_instance_reaches_the_other(backend: Backend) {
     assert!(published.contains(&old_kid.as_str()), "{published:?}");
     let during = b.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
     assert_eq!(header_of(&during).kid.as_deref(), Some(old_kid.as_str()));
-    // b learns of the new key by re-reading (every key_refresh_secs) or from a token naming it
+    // b learns of the new key at its key task's next read (every key_refresh_secs, well within the lead)
     clock.advance(TimeDelta::seconds(600));
+    b.read_keys(auth_domain::Clock::now(&*clock));
     let after = b.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
     assert_eq!(header_of(&after).kid.as_deref(), Some(new_kid.as_str()));
     for token in [&old, &during, &after] {
@@ -143,6 +144,38 @@ async fn a_rotation_on_one_instance_reaches_the_other(backend: Backend) {
     assert_eq!(a.db.signing_keys().len(), 2, "one rotation");
     let rotations = a.db.event_kinds().into_iter().filter(|(kind, _)| kind == "key_rotated").count();
     assert_eq!(rotations, 1, "recorded with the key");
+}
+
+/// After a leak: `keys revoke` takes the key out of the JWKS and its tokens are refused, here at once and
+/// by another instance at its next read; the replacement signs at once, and the other instance accepts its
+/// first token without having read it (the token asks for a read and waits for it).
+async fn a_revoked_key_is_refused_everywhere_and_its_replacement_accepted_at_once(backend: Backend) {
+    let clock = clock();
+    let a = TestApp::with_clock(backend, &[EDDSA], clock.clone());
+    let b = a.another_instance(clock.clone());
+    let _key_task = b.start_key_task();
+    let leaked_token = a.registered_user().await;
+    let leaked = header_of(&leaked_token).kid.unwrap();
+    assert_eq!(b.status(&leaked_token).await.status.as_u16(), 200);
+
+    let replacement = a.service().revoke_signing_key(&leaked).unwrap().unwrap().expect("the leaked key was signing");
+    a.status(&leaked_token).await.assert_fail(401, "Invalid token. Please log in again.");
+    let (_, body) = jwks(&a).await;
+    let published: Vec<&str> = body["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(published, [replacement.as_str()]);
+    let fresh = a.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    assert_eq!(header_of(&fresh).kid.as_deref(), Some(replacement.as_str()));
+    // b has not read the keys since: the fresh token makes it read them, and passes
+    assert_eq!(b.status(&fresh).await.status.as_u16(), 200);
+    b.status(&leaked_token).await.assert_fail(401, "Invalid token. Please log in again.");
+    let mut states: Vec<(String, &str)> =
+        a.db.signing_keys().into_iter().map(|k| (k.kid, k.revoked_at.map_or("live", |_| "revoked"))).collect();
+    states.sort();
+    let mut expected = vec![(leaked, "revoked"), (replacement, "live")];
+    expected.sort();
+    assert_eq!(states, expected);
+    let revocations = a.db.event_kinds().into_iter().filter(|(kind, _)| kind == "key_revoked").count();
+    assert_eq!(revocations, 1);
 }
 
 async fn a_wrong_key_encryption_key_fails_at_start_up(backend: Backend) {
@@ -160,5 +193,6 @@ on_both_backends!(async
     the_jwks_publishes_public_parts_and_a_stock_library_verifies_with_it,
     forged_and_foreign_tokens_are_refused,
     a_rotation_on_one_instance_reaches_the_other,
+    a_revoked_key_is_refused_everywhere_and_its_replacement_accepted_at_once,
     a_wrong_key_encryption_key_fails_at_start_up,
 );
