@@ -2,8 +2,9 @@
 # Dependencies are compiled in their own layer (cargo-chef), so a code change rebuilds only the
 # workspace's crates. SQLite and libpq are compiled from source (the `bundled` feature), so the runtime
 # image needs no database client libraries.
-FROM rust:1-bookworm AS chef
-RUN cargo install cargo-chef --locked
+# Every image and tool is pinned; upgrade them on purpose.
+FROM rust:1.89-bookworm AS chef
+RUN cargo install cargo-chef --locked --version 0.1.78
 WORKDIR /src
 
 FROM chef AS planner
@@ -19,7 +20,7 @@ COPY . .
 RUN cargo build --release --locked -p auth-server --bin auth-server
 
 # A small image, an unprivileged user, the binary and its config files.
-FROM debian:bookworm-slim AS runtime
+FROM debian:12.8-slim AS runtime
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin auth \
     && mkdir -p /app/data \
     && chown auth /app/data

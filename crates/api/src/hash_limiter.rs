@@ -15,6 +15,8 @@ pub struct HashLimiter {
     max: usize,
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
+    /// Slots handed out since start.
+    granted: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A place in the queue, given back when the request stops waiting (or is dropped while it waits).
@@ -64,11 +66,23 @@ impl HashLimiter {
     /// for a slot.
     pub fn new(max: usize, max_waiting: usize) -> Self {
         let max = max.max(1);
-        Self { permits: Arc::new(Semaphore::new(max)), max, waiting: Arc::default(), max_waiting }
+        Self {
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+            waiting: Arc::default(),
+            max_waiting,
+            granted: Arc::default(),
+        }
     }
 
     pub fn max(&self) -> usize {
         self.max
+    }
+
+    /// How many slots have been handed out since start: a request refused before it hashes (throttled,
+    /// invalid) takes none.
+    pub fn granted(&self) -> u64 {
+        self.granted.load(Ordering::Relaxed)
     }
 
     /// Waits for a slot, unless the client has gone: it is asked before waiting and again once the slot
@@ -96,6 +110,7 @@ impl HashLimiter {
         if client.is_gone() {
             return Err(ApiError::ClientGone);
         }
+        self.granted.fetch_add(1, Ordering::Relaxed);
         Ok(HashPermit { _held: permit })
     }
 

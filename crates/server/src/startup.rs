@@ -153,6 +153,11 @@ impl Components {
         &self.service
     }
 
+    /// The bound on concurrent hashes (tests read how many slots it handed out).
+    pub fn hashes(&self) -> &HashLimiter {
+        &self.hashes
+    }
+
     /// Registers the routes with their shared data; tests call this on their own `App`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.service.clone())

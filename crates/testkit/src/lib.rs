@@ -260,6 +260,48 @@ impl TestDatabase {
         self.load::<Column>(&sql).into_iter().map(|c| (c.name, c.kind)).collect()
     }
 
+    /// Every row of `table` as one line of text (each column's value, as text, `|` between): what a
+    /// dump of the table shows, to assert that something is not in it.
+    pub fn dump_table(&self, table: &str) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            line: String,
+        }
+        let columns: Vec<String> = self.columns(table).into_iter().map(|(name, _)| name).collect();
+        let as_text: Vec<String> = columns.iter().map(|c| format!("coalesce(CAST({c} AS TEXT), '')")).collect();
+        let sql = format!("SELECT {} AS line FROM {table}", as_text.join(" || ' | ' || "));
+        self.load::<Row>(&sql).into_iter().map(|r| r.line).collect()
+    }
+
+    /// Every table of the database (its migrations' bookkeeping included), by name.
+    pub fn tables(&self) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Table {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() \
+                 ORDER BY table_name"
+            }
+        };
+        self.load::<Table>(sql).into_iter().map(|t| t.name).collect()
+    }
+
+    /// Every row of every table the service keeps, as `dump_table` writes them.
+    pub fn dump(&self) -> String {
+        self.tables()
+            .into_iter()
+            .flat_map(|table| self.dump_table(&table).into_iter().map(move |line| format!("{table}: {line}")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Runs statements directly, bypassing the service (to delete a user, say).
     pub fn execute(&self, sql: &str) {
         match self.backend {

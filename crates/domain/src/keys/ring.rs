@@ -15,7 +15,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub struct KeyRing {
@@ -25,8 +25,11 @@ pub struct KeyRing {
     current: ArcSwap<KeySet>,
     /// When the keys were last read (or a read last failed): the next scheduled read is from there.
     read_at: Mutex<Option<DateTime<Utc>>>,
-    /// A read asked for out of schedule (a token named a key not read yet), not yet made.
-    wanted: AtomicBool,
+    /// Reads asked for out of schedule (a token named a key not read yet), and how many of those a
+    /// finished read has answered: a read is pending while `answered < asked`. (A flag cleared when a
+    /// read starts would tell a waiting request that the read is done before its keys are in use.)
+    asked: AtomicU64,
+    answered: AtomicU64,
     /// When such a read was last asked for: at most one per `policy.refresh` (one a second while no key
     /// could be read), so a flood of made-up `kid`s is no flood of reads.
     last_request: Mutex<Option<DateTime<Utc>>>,
@@ -61,7 +64,8 @@ impl KeyRing {
             policy,
             current: ArcSwap::from_pointee(KeySet::empty(policy.token_life)),
             read_at: Mutex::new(None),
-            wanted: AtomicBool::new(false),
+            asked: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
             last_request: Mutex::new(None),
             waker: OnceLock::new(),
         };
@@ -86,7 +90,14 @@ impl KeyRing {
     /// Rotates when due (once however many instances try), then reads and opens every key and puts them
     /// in use. A failed read keeps the keys in use and is tried again at the next `next_read`.
     pub fn refresh(&self, now: DateTime<Utc>) -> Result<(), KeyError> {
-        self.wanted.store(false, Ordering::Release);
+        let asked = self.asked.load(Ordering::Acquire);
+        let read = self.read(now);
+        // answered only once the keys read are in use (or the read failed: the asker then gives up)
+        self.answered.fetch_max(asked, Ordering::AcqRel);
+        read
+    }
+
+    fn read(&self, now: DateTime<Utc>) -> Result<(), KeyError> {
         *lock(&self.read_at) = Some(now);
         let mut rows = self.store.signing_keys()?;
         let latest = rows.iter().filter(|k| k.revoked_at.is_none()).map(|k| k.signs_from).max();
@@ -111,7 +122,7 @@ impl KeyRing {
     /// When the key task should read next: `policy.refresh` after the last read, a second after it while
     /// no key could be read, or at once when a read was asked for.
     pub fn next_read(&self) -> Option<DateTime<Utc>> {
-        if self.wanted.load(Ordering::Acquire) {
+        if self.read_pending() {
             return None;
         }
         let pause = if self.current.load().is_empty() { KeyPolicy::RETRY_WHILE_EMPTY } else { self.policy.refresh };
@@ -120,7 +131,7 @@ impl KeyRing {
 
     /// Whether a read was asked for out of schedule and has not been made yet.
     pub fn read_pending(&self) -> bool {
-        self.wanted.load(Ordering::Acquire)
+        self.answered.load(Ordering::Acquire) < self.asked.load(Ordering::Acquire)
     }
 
     /// Runs `wake` whenever a read is asked for out of schedule (the key task waits on it).
@@ -139,7 +150,7 @@ impl KeyRing {
             }
             *last = Some(now);
         }
-        self.wanted.store(true, Ordering::Release);
+        self.asked.fetch_add(1, Ordering::AcqRel);
         if let Some(wake) = self.waker.get() {
             wake();
         }

@@ -28,7 +28,8 @@ pub fn install_recorder() -> PrometheusHandle {
 
 /// How often the recorder is upkept. Each histogram sample goes to a buffer that only a scrape or the
 /// upkeep drains into the buckets: with nobody scraping, the buffers grew by 16–20 bytes per request.
-pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// Drained every second, they hold at most a second of samples.
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Drains the recorder's buffers every `UPKEEP_EVERY`, whether anyone scrapes or not.
 pub fn spawn_metrics_upkeep() -> actix_web::rt::task::JoinHandle<()> {

@@ -1,7 +1,7 @@
 //! The `auth-server` binary: its commands, exit codes and refusal of unsafe production settings.
 
 use crate::common::{Served, auth_server, http};
-use auth_testkit::TestDatabase;
+use auth_testkit::{Backend, TestDatabase, on_both_backends};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -278,9 +278,8 @@ fn events_prints_json_lines_newest_first() {
     assert!(text(&out.stderr).contains("not an RFC 3339 time"), "{}", text(&out.stderr));
 }
 
-#[test]
-fn keys_list_and_rotate() {
-    let db = TestDatabase::sqlite();
+fn keys_list_rotate_and_revoke(backend: Backend) {
+    let db = TestDatabase::new(backend);
     let keys = |args: &[&str]| run(auth_server("test", db.url()).env("APP__TOKENS__ALGORITHM", "EdDSA").args(args));
     let out = keys(&["keys", "list"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -305,9 +304,65 @@ fn keys_list_and_rotate() {
     assert_eq!((rows[1][0], rows[1][3], rows[1][5]), (kid.as_str(), "-", "next"));
     assert_eq!(db.signing_keys().len(), 2);
 
+    // revoking the key that signs adds one that signs at once; revoking a key twice or a made-up one fails
+    let signing = rows[0][0].to_owned();
+    let out = keys(&["keys", "revoke", &signing]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with(&format!(
+            "revoked signing key {signing}; every instance refuses its tokens within 60 seconds; key "
+        )),
+        "{said}"
+    );
+    assert!(said.ends_with(" signs from now\n"), "{said}");
+    let listed = text(&keys(&["keys", "list"]).stdout);
+    let states: Vec<&str> = listed.lines().skip(1).map(|l| l.rsplit('\t').next().unwrap()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "revoked").count(), 1, "{listed}");
+    assert_eq!(states.iter().filter(|s| **s == "signing").count(), 1, "{listed}");
+    assert_eq!(db.signing_keys().len(), 3);
+    for kid in [signing.as_str(), "no-such-kid"] {
+        let out = keys(&["keys", "revoke", kid]);
+        assert_eq!(out.status.code(), Some(1), "{kid}");
+        assert!(text(&out.stderr).contains(&format!("no signing key has the kid {kid}")), "{}", text(&out.stderr));
+    }
+
     let out = run(auth_server("test", db.url()).env("APP__TOKENS__ALGORITHM", "HS256").args(["keys", "list"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("tokens.algorithm is HS256"), "{}", text(&out.stderr));
+}
+
+/// The hidden `tokens mint` (load tests): real sessions of an existing user, one token each, recorded.
+fn tokens_mint_starts_real_sessions(backend: Backend) {
+    let db = TestDatabase::new(backend);
+    let out =
+        with_stdin(auth_server("test", db.url()).args(["user", "create", "--email", "load@example.com"]), "pw123456\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out =
+        run(auth_server("test", db.url()).args(["tokens", "mint", "--email", "load@example.com", "--count", "3"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tokens: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(tokens.len(), 3);
+    let mut sessions: Vec<String> = tokens
+        .iter()
+        .map(|t| {
+            use base64::Engine as _;
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.split('.').nth(1).unwrap()).unwrap(),
+            )
+            .unwrap();
+            claims["sid"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    sessions.sort();
+    let mut stored: Vec<String> = db.sessions().into_iter().filter(|s| s.live()).map(|s| s.id).collect();
+    stored.sort();
+    assert_eq!(sessions, stored);
+    assert_eq!(db.event_kinds().iter().filter(|(kind, _)| kind == "session_minted").count(), 3);
+    let out = run(auth_server("test", db.url()).args(["tokens", "mint", "--email", "nobody@example.com"]));
+    assert_eq!(out.status.code(), Some(1));
+    let help = text(&run(Command::new(env!("CARGO_BIN_EXE_auth-server")).args(["tokens", "--help"])).stdout);
+    assert!(!help.contains("mint"), "hidden: {help}");
 }
 
 #[test]
@@ -474,3 +529,5 @@ fn serve_creates_the_sqlite_directory_and_answers() {
     assert_eq!(reply.body, r#"{"status":"fail","message":"Provide a valid auth token."}"#);
     assert!(db_path.exists());
 }
+
+on_both_backends!(keys_list_rotate_and_revoke, tokens_mint_starts_real_sessions);

@@ -22,41 +22,74 @@ fn str_list(yaml: &Yaml) -> Vec<&str> {
 fn compose_runs_postgres_with_a_healthcheck_and_a_volume() {
     let doc = compose();
     let db = &doc["services"]["db"];
-    assert!(db["image"].as_str().unwrap().starts_with("postgres:16"), "{db:?}");
+    let image = db["image"].as_str().unwrap();
+    assert!(
+        image.starts_with("postgres:16.") && image.split(':').nth(1).unwrap().split('.').count() >= 2,
+        "pinned: {image}"
+    );
     let test = str_list(&db["healthcheck"]["test"]);
     assert_eq!(test[0], "CMD-SHELL");
     assert!(test[1].starts_with("pg_isready"), "{test:?}");
     assert_eq!(db["environment"]["POSTGRES_USER"].as_str(), Some("auth"));
     assert_eq!(db["environment"]["POSTGRES_DB"].as_str(), Some("auth"));
-    assert!(db["environment"]["POSTGRES_PASSWORD"].as_str().unwrap().starts_with("${POSTGRES_PASSWORD:?"));
+    assert_eq!(db["environment"]["POSTGRES_PASSWORD_FILE"].as_str(), Some("/run/secrets/postgres_password"));
+    assert!(db["environment"]["POSTGRES_PASSWORD"].is_badvalue(), "a secret in a file, never a variable");
+    assert_eq!(str_list(&db["secrets"]), vec!["postgres_password"]);
     assert_eq!(str_list(&db["volumes"]), vec!["pgdata:/var/lib/postgresql/data"]);
     assert!(!doc["volumes"]["pgdata"].is_badvalue());
     assert!(db["ports"].is_badvalue(), "PostgreSQL is not published outside the compose network");
 }
 
 #[test]
-fn compose_starts_the_service_after_postgres_is_healthy() {
+fn compose_starts_the_service_after_postgres_is_healthy_and_the_settings_check_out() {
     let doc = compose();
     let auth = &doc["services"]["auth"];
     assert_eq!(auth["build"].as_str(), Some("."));
     assert_eq!(auth["depends_on"]["db"]["condition"].as_str(), Some("service_healthy"));
+    // a configuration error (exit 2) stops the one-shot check, and the service never starts to loop
+    assert_eq!(auth["depends_on"]["config-check"]["condition"].as_str(), Some("service_completed_successfully"));
+    let check = &doc["services"]["config-check"];
+    assert_eq!(str_list(&check["command"]), vec!["config", "check"]);
+    assert_eq!(check["restart"].as_str(), Some("no"));
+    assert_eq!(check["environment"], auth["environment"], "the check reads the service's settings");
+    assert_eq!(check["secrets"], auth["secrets"]);
     let env = &auth["environment"];
     assert_eq!(env["APP_ENVIRONMENT"].as_str(), Some("production"));
-    assert_eq!(env["APP__DATABASE__URL"].as_str(), Some("postgres://auth:${POSTGRES_PASSWORD}@db:5432/auth"));
-    assert!(env["APP__TOKENS__SECRET"].as_str().unwrap().starts_with("${AUTH_TOKENS_SECRET:?"), "required, from .env");
-    let kek = env["APP__TOKENS__KEY_ENCRYPTION_KEY"].as_str().unwrap();
-    assert!(kek.starts_with("${AUTH_TOKENS_KEY_ENCRYPTION_KEY:?"), "required, from .env");
+    assert_eq!(env["APP__DATABASE__URL"].as_str(), Some("postgres://auth@db:5432/auth"), "no password in the URL");
+    for (variable, secret) in [
+        ("APP__DATABASE__PASSWORD_FILE", "postgres_password"),
+        ("APP__TOKENS__SECRET_FILE", "token_secret"),
+        ("APP__TOKENS__KEY_ENCRYPTION_KEY_FILE", "key_encryption_key"),
+    ] {
+        assert_eq!(env[variable].as_str(), Some(format!("/run/secrets/{secret}").as_str()), "{variable}");
+        assert!(str_list(&auth["secrets"]).contains(&secret), "{secret}");
+        assert_eq!(doc["secrets"][secret]["file"].as_str(), Some(format!("./secrets/{secret}").as_str()));
+    }
+    for secret in ["APP__TOKENS__SECRET", "APP__TOKENS__KEY_ENCRYPTION_KEY", "APP__DATABASE__PASSWORD"] {
+        assert!(env[secret].is_badvalue(), "{secret} as a variable");
+    }
     assert_eq!(str_list(&auth["ports"]), vec!["127.0.0.1:8080:8080"], "published on loopback only");
+    // metrics for a Prometheus on the compose network, not on the host
+    assert_eq!(env["APP__METRICS__BIND"].as_str(), Some("0.0.0.0:9090"));
+    assert_eq!(str_list(&auth["expose"]), vec!["9090"]);
     assert_eq!(str_list(&auth["healthcheck"]["test"]), vec!["CMD", "auth-server", "healthcheck"]);
+    assert!(repo_file(".gitignore").lines().any(|l| l == "/secrets/"), "the secret files are never committed");
+    assert!(repo_file(".dockerignore").lines().any(|l| l == "secrets"), "nor sent to the build");
 }
 
 #[test]
-fn the_env_example_names_every_variable_compose_requires() {
+fn the_env_example_names_every_variable_compose_reads() {
     let example = repo_file(".env.example");
-    for variable in
-        ["POSTGRES_PASSWORD=", "AUTH_TOKENS_SECRET=", "AUTH_TOKENS_KEY_ENCRYPTION_KEY=", "AUTH_CORS_ALLOWED_ORIGINS="]
-    {
-        assert!(example.lines().any(|l| l.starts_with(variable)), "{variable} missing from .env.example");
+    let compose = repo_file("docker-compose.yml");
+    let mut read: Vec<&str> = compose.split("${").skip(1).filter_map(|rest| rest.split([':', '}']).next()).collect();
+    read.sort_unstable();
+    read.dedup();
+    assert_eq!(read, ["AUTH_CORS_ALLOWED_ORIGINS"]);
+    for variable in read {
+        assert!(
+            example.lines().any(|l| l.starts_with(&format!("{variable}="))),
+            "{variable} missing from .env.example"
+        );
     }
     assert!(repo_file(".gitignore").lines().any(|l| l == "/.env"), ".env must be ignored");
 }
@@ -74,6 +107,13 @@ fn the_dockerfile_builds_the_binary_the_makefile_runs() {
     let dockerfile = repo_file("Dockerfile");
     let stages: Vec<&str> = dockerfile.lines().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(stages.len(), 4, "chef, planner, builder, runtime: {stages:?}");
+    // the images from outside are pinned to a version, and so is cargo-chef
+    for stage in stages.iter().filter(|s| !s.starts_with("FROM chef")) {
+        let image = stage.split_whitespace().nth(1).unwrap();
+        let tag = image.split(':').nth(1).unwrap_or_default();
+        assert!(tag.chars().next().is_some_and(|c| c.is_ascii_digit()) && tag.contains('.'), "not pinned: {stage}");
+    }
+    assert!(dockerfile.contains("RUN cargo install cargo-chef --locked --version "), "cargo-chef pinned");
     assert!(dockerfile.contains("RUN cargo chef prepare --recipe-path recipe.json"));
     assert!(
         dockerfile.contains(

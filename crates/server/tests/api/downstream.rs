@@ -3,7 +3,7 @@
 //! tokens across a key rotation made with the command line.
 
 use crate::common::{Served, auth_server, http, post_json};
-use auth_testkit::TestDatabase;
+use auth_testkit::{Backend, TestDatabase, on_both_backends};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -73,9 +73,8 @@ fn login(port: u16) -> String {
     reply.json()["auth_token"].as_str().unwrap().to_owned()
 }
 
-#[test]
-fn a_downstream_service_verifies_our_tokens_across_a_rotation() {
-    let db = TestDatabase::sqlite();
+fn a_downstream_service_verifies_our_tokens_across_a_rotation(backend: Backend) {
+    let db = TestDatabase::new(backend);
     let auth = Served::start(db.url(), &KEYS, Stdio::null());
     let downstream = start_downstream(auth.port);
 
@@ -130,3 +129,5 @@ fn a_downstream_service_verifies_our_tokens_across_a_rotation() {
         (401, json!({"status": "fail", "message": "Invalid token. Please log in again."}))
     );
 }
+
+on_both_backends!(a_downstream_service_verifies_our_tokens_across_a_rotation);

@@ -150,4 +150,57 @@ async fn every_kind_is_written_once_with_its_fields(backend: Backend) {
     );
 }
 
-on_both_backends!(async every_kind_is_written_once_with_its_fields);
+/// Makes every insert of an event of `kind` fail, as a full or broken event table would.
+fn refuse_events_of(app: &TestApp, kind: &str) {
+    match app.db.backend() {
+        Backend::Sqlite => app.db.execute(&format!(
+            "CREATE TRIGGER refuse_{kind} BEFORE INSERT ON auth_events WHEN NEW.kind = '{kind}' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+        )),
+        Backend::Postgres => {
+            app.db.execute(&format!("ALTER TABLE auth_events ADD CONSTRAINT refuse_{kind} CHECK (kind <> '{kind}')"))
+        }
+    }
+}
+
+/// An event is written in the transaction of the change it records: when it cannot be written, the
+/// change is rolled back and the request is a 503, never a change without its record.
+async fn a_change_whose_event_fails_is_rolled_back(backend: Backend) {
+    let app = TestApp::new(backend);
+    let token = app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    let other = app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    refuse_events_of(&app, "logout");
+    refuse_events_of(&app, "password_changed");
+    app.logout(&token).await.assert_fail(503, "Service temporarily unavailable. Please try again.");
+    assert!(app.db.revocations().is_empty());
+    assert!(app.db.sessions().iter().all(|s| s.live()), "no session ended");
+    assert_eq!(app.status(&token).await.status.as_u16(), 200);
+    let hash = app.db.users()[0].password.clone();
+    app.change_password(&token, PASSWORD, "a-new-password")
+        .await
+        .assert_fail(503, "Service temporarily unavailable. Please try again.");
+    assert_eq!(app.db.users()[0].password, hash, "the password is unchanged");
+    assert_eq!(app.status(&other).await.status.as_u16(), 200, "no other session ended");
+    let kinds: Vec<String> = app.db.event_kinds().into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["register", "login_succeeded"]);
+}
+
+/// `audit.retention_days` reaches the pruning: events older than it go, the rest stay.
+async fn events_past_the_retention_are_pruned(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()));
+    let app = TestApp::with_clock(backend, &[("APP__AUDIT__RETENTION_DAYS", "2")], clock.clone());
+    app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    clock.advance(TimeDelta::days(1));
+    app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    clock.advance(TimeDelta::days(1) + TimeDelta::seconds(1));
+    let pruned = app.service().prune().unwrap();
+    assert_eq!(pruned.events, 1);
+    let kinds: Vec<String> = app.db.event_kinds().into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["login_succeeded"]);
+}
+
+on_both_backends!(async
+    every_kind_is_written_once_with_its_fields,
+    a_change_whose_event_fails_is_rolled_back,
+    events_past_the_retention_are_pruned,
+);

@@ -11,18 +11,17 @@ async fn an_unknown_path_is_a_json_404(backend: Backend) {
     }
 }
 
+/// Every route of the API (`auth_api::routes`, so a new one is covered too) with every other method.
 async fn a_wrong_method_is_a_json_405(backend: Backend) {
     let app = TestApp::new(backend);
-    for (method, path) in [
-        ("GET", "/auth/register"),
-        ("GET", "/auth/login"),
-        ("POST", "/auth/status"),
-        ("GET", "/auth/logout"),
-        ("DELETE", "/auth/status"),
-        ("PUT", "/auth/login"),
-    ] {
-        let request = TestRequest::default().method(method.parse().unwrap()).uri(path);
-        app.call(request).await.assert_fail(405, "Method not allowed.");
+    for (path, allowed) in auth_api::routes() {
+        let path = path.replace("{id}", "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"].into_iter().filter(|m| *m != allowed.as_str()) {
+            let request = TestRequest::default().method(method.parse().unwrap()).uri(&path);
+            let reply = app.call(request).await;
+            reply.assert_fail(405, "Method not allowed.");
+            assert_eq!(reply.headers.get("allow").unwrap(), allowed.as_str(), "{method} {path}");
+        }
     }
 }
 

@@ -124,6 +124,16 @@ impl TestApp {
         self.components.spawn_key_task().expect("EdDSA")
     }
 
+    /// How many hash slots requests have taken.
+    pub fn hash_slots_taken(&self) -> u64 {
+        self.components.hashes().granted()
+    }
+
+    /// The service, shared (for what outlives a call, as a verifier's key source).
+    pub fn service_arc(&self) -> std::sync::Arc<auth_domain::AuthService> {
+        self.components.service().clone().into_inner()
+    }
+
     /// The service itself (what the command line calls).
     pub fn service(&self) -> &auth_domain::AuthService {
         self.components.service()

@@ -33,11 +33,21 @@ fn segment(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
+/// Signs `claims` with the service's own EdDSA key, under its kid: the signature and the header pass, so
+/// only the claims' check can refuse what it signs.
+pub fn signed_by_the_service(app: &TestApp, claims: &Value) -> String {
+    let keys = app.service().token_codec().key_ring().expect("EdDSA, the default").keys();
+    let (kid, key) = keys.signing_key(Utc::now()).expect("a signing key");
+    let header = Header { kid: Some(kid.to_owned()), ..Header::new(Algorithm::EdDSA) };
+    jsonwebtoken::encode(&header, claims, key).unwrap()
+}
+
 /// Forged tokens that an attacker holding no key, or a stolen one used oddly, might send.
 fn hostile_tokens(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
     let secret = app.settings.tokens.secret.expose_secret().to_owned();
     let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
     let sign = |header: Header, claims: &Value| jsonwebtoken::encode(&header, claims, &key).unwrap();
+    let own = |claims: &Value| signed_by_the_service(app, claims);
     let header_with = |f: &dyn Fn(&mut Header)| {
         let mut header = Header::new(Algorithm::HS256);
         f(&mut header);
@@ -66,20 +76,20 @@ fn hostile_tokens(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
         "jku header".into(),
         sign(header_with(&|h| h.jku = Some("http://127.0.0.1:1/jwks.json".into())), &good),
     ));
-    tokens.push((
-        "non-numeric sub".into(),
-        sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("admin"))),
-    ));
-    tokens.push(("negative sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!("-1")))));
-    tokens
-        .push(("numeric sub".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "sub", json!(user_id)))));
+    tokens.push(("good claims under HS256 with our secret".into(), sign(Header::new(Algorithm::HS256), &good)));
+    // the claims' cases, signed with the service's own key: only the claims' check refuses them
+    tokens.push(("non-numeric sub".into(), own(&with(good.clone(), "sub", json!("admin")))));
+    tokens.push(("negative sub".into(), own(&with(good.clone(), "sub", json!("-1")))));
+    tokens.push(("sub with a plus".into(), own(&with(good.clone(), "sub", json!(format!("+{user_id}"))))));
+    tokens.push(("sub with a leading zero".into(), own(&with(good.clone(), "sub", json!(format!("0{user_id}"))))));
+    tokens.push(("numeric sub".into(), own(&with(good.clone(), "sub", json!(user_id)))));
     let future = with(with(good.clone(), "iat", json!(now + 86_400)), "exp", json!(now + 10 * 365 * 86_400));
-    tokens.push(("iat and exp in the far future".into(), sign(Header::new(Algorithm::HS256), &future)));
-    tokens.push(("missing jti".into(), sign(Header::new(Algorithm::HS256), &without(good.clone(), "jti"))));
-    tokens
-        .push(("other issuer".into(), sign(Header::new(Algorithm::HS256), &with(good.clone(), "iss", json!("evil")))));
+    tokens.push(("iat and exp in the far future".into(), own(&future)));
+    tokens.push(("missing jti".into(), own(&without(good.clone(), "jti"))));
+    tokens.push(("jti not a canonical uuid".into(), own(&with(good.clone(), "jti", json!("not-a-uuid")))));
+    tokens.push(("other issuer".into(), own(&with(good.clone(), "iss", json!("evil")))));
     let padded = with(good.clone(), "pad", json!("x".repeat(9000)));
-    tokens.push(("over 8 KiB, validly signed".into(), sign(Header::new(Algorithm::HS256), &padded)));
+    tokens.push(("over 8 KiB, validly signed".into(), own(&padded)));
     tokens.push(("header not JSON".into(), format!("{}.{}.sig", URL_SAFE_NO_PAD.encode("{{{"), segment(&good))));
     tokens.push(("bad base64".into(), "!!!.???.***".into()));
     tokens
@@ -89,6 +99,8 @@ async fn forged_tokens_are_refused_on_status_and_logout(backend: Backend) {
     let app = TestApp::new(backend);
     app.registered_user().await;
     let user_id = app.db.users()[0].id;
+    // the service's key signs what passes: the claims' cases below fail on their claims alone
+    assert_eq!(app.status(&signed_by_the_service(&app, &claims(user_id))).await.status, 200);
     for (what, token) in hostile_tokens(&app, user_id) {
         let status = app.status(&token).await;
         assert_eq!(status.body["message"], INVALID, "status, {what}: {status:?}");

@@ -105,9 +105,25 @@ async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
     assert_eq!(after, (401, invalid_refresh));
 
     // a password changed on A: B refuses the other sessions at once, keeps the caller's
+    let others: Vec<String> = {
+        let mut others = Vec::new();
+        for instance in [&a, &b] {
+            let (status, body) = instance.call("POST", "/auth/login", None, Some(credentials())).await;
+            assert_eq!(status, 200, "{body}");
+            others.push(tokens(&body).0);
+        }
+        others
+    };
+    for token in &others {
+        assert_eq!(b.call("GET", "/auth/status", Some(token), None).await.0, 200, "live before the change");
+    }
     let password = json!({"current_password": "123456", "new_password": "n3w-password"});
     assert_eq!(a.call("POST", "/auth/password", Some(&second), Some(password)).await.0, 200);
     assert_eq!(b.call("GET", "/auth/status", Some(&second), None).await.0, 200);
+    for token in &others {
+        assert_eq!(b.call("GET", "/auth/status", Some(token), None).await, (401, blacklisted.clone()));
+        assert_eq!(a.call("GET", "/auth/status", Some(token), None).await, (401, blacklisted.clone()));
+    }
     let live: Vec<_> = db.sessions().into_iter().filter(|s| s.live()).collect();
     assert_eq!(live.len(), 1, "{live:?}");
 }

@@ -13,6 +13,20 @@ async fn a_registered_user_logs_in(backend: Backend) {
     assert!(app.db.revocations().is_empty());
 }
 
+/// A stored hash naming a cost the service does not run (a hand-edited row: `$31$` would pin a core for
+/// hours) is refused without being computed: the right password gets the usual 404, at once.
+async fn a_stored_hash_of_an_absurd_cost_is_refused_not_computed(backend: Backend) {
+    let app = TestApp::new(backend);
+    app.registered_user().await;
+    let hash = app.db.users()[0].password.clone();
+    let absurd = format!("$2b$31${}", &hash[7..]);
+    app.db.execute(&format!("UPDATE users SET password = '{absurd}'"));
+    let verified = app.service().password_verifications();
+    app.login(EMAIL, PASSWORD).await.assert_fail(404, "User does not exist.");
+    assert_eq!(app.service().password_verifications() - verified, 1, "the dummy hash, at the configured cost");
+    assert!(app.db.sessions().iter().all(|s| s.user_id == app.db.users()[0].id) && app.db.sessions().len() == 1);
+}
+
 async fn an_unknown_user_gets_404(backend: Backend) {
     let app = TestApp::new(backend);
     app.login(EMAIL, PASSWORD).await.assert_fail(404, "User does not exist.");
@@ -40,6 +54,7 @@ async fn a_malformed_email_gets_404(backend: Backend) {
 }
 
 on_both_backends!(async
+    a_stored_hash_of_an_absurd_cost_is_refused_not_computed,
     a_registered_user_logs_in,
     an_unknown_user_gets_404,
     a_wrong_password_gets_the_same_404,

@@ -134,6 +134,55 @@ async fn twenty_concurrent_refreshes_all_get_the_one_new_token(backend: Backend)
     app.refresh(&tokens[0]).await.assert_fail(401, INVALID_REFRESH);
 }
 
+/// A stolen refresh token presented at the same moment as its owner's (no grace window): exactly one
+/// presentation rotates the session (the compare-and-swap), every other is reuse, and reuse ends the
+/// session, the new tokens with it. Without the swap, every presentation would rotate and be answered.
+async fn a_reuse_racing_a_rotation_ends_the_session(backend: Backend) {
+    let clock = clock();
+    let app = TestApp::with_clock(backend, &[("APP__SESSIONS__REFRESH_REUSE_GRACE_SECS", "0")], clock.clone());
+    let (access, refresh) = app.register(EMAIL, PASSWORD).await.tokens(201, "Successfully registered.");
+    let replies = join_all((0..10).map(|_| app.refresh(&refresh))).await;
+    let rotated: Vec<&crate::helpers::Reply> = replies.iter().filter(|r| r.status.as_u16() == 200).collect();
+    assert_eq!(rotated.len(), 1, "{replies:?}");
+    for reply in replies.iter().filter(|r| r.status.as_u16() != 200) {
+        reply.assert_fail(401, INVALID_REFRESH);
+    }
+    let (new_access, new_refresh) = rotated[0].tokens(200, "Successfully refreshed.");
+    let session = &app.db.sessions()[0];
+    assert_eq!((session.generation, session.end_reason.as_deref()), (1, Some("reuse")));
+    app.status(&new_access).await.assert_fail(401, BLACKLISTED);
+    app.status(&access).await.assert_fail(401, BLACKLISTED);
+    app.refresh(&new_refresh).await.assert_fail(401, INVALID_REFRESH);
+    let kinds: Vec<String> = app.db.event_kinds().into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "refresh").count(), 1);
+    // the first reuse ends the session; what comes after finds none (no event)
+    assert!(kinds.iter().any(|k| k == "refresh_reuse_detected"), "{kinds:?}");
+}
+
+/// A session that has died by time takes its access tokens with it, not only its refresh token: idle
+/// past `sessions.refresh_ttl_secs`, or past `sessions.max_lifetime_secs` however often refreshed.
+async fn access_tokens_die_with_a_session_past_its_lifetime(backend: Backend) {
+    let clock = clock();
+    let vars = [("APP__SESSIONS__REFRESH_TTL_SECS", "60"), ("APP__SESSIONS__MAX_LIFETIME_SECS", "120")];
+    let app = TestApp::with_clock(backend, &vars, clock.clone());
+    let idle = app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    let (busy, mut refresh) = app.login(EMAIL, PASSWORD).await.tokens(200, "Successfully logged in.");
+    clock.advance(TimeDelta::seconds(50));
+    let (_, next) = app.refresh(&refresh).await.tokens(200, "Successfully refreshed.");
+    refresh = next;
+    clock.advance(TimeDelta::seconds(10));
+    // 60 s without a refresh: the first session is dead, its access token (an hour's) with it
+    app.status(&idle).await.assert_fail(401, BLACKLISTED);
+    assert_eq!(app.status(&busy).await.status, 200);
+    clock.advance(TimeDelta::seconds(45));
+    let (refreshed, _) = app.refresh(&refresh).await.tokens(200, "Successfully refreshed.");
+    clock.advance(TimeDelta::seconds(15));
+    // 120 s since the login: past the lifetime, however recently refreshed
+    app.status(&busy).await.assert_fail(401, BLACKLISTED);
+    app.status(&refreshed).await.assert_fail(401, BLACKLISTED);
+    assert!(app.sessions(&refreshed).await.status.as_u16() == 401);
+}
+
 async fn a_bad_refresh_request_is_refused_and_changes_nothing(backend: Backend) {
     let clock = clock();
     let app = app(backend, &clock);
@@ -247,6 +296,9 @@ async fn logout_ends_its_session_or_others_or_all(backend: Backend) {
     };
 
     app.logout_scope(&a.0, "everything").await.assert_fail(400, "Invalid scope.");
+    // given twice, even when both are valid: which one was meant is a guess
+    app.logout_scope(&a.0, "local&scope=global").await.assert_fail(400, "Invalid scope.");
+    app.logout_scope(&a.0, "global&scope=global").await.assert_fail(400, "Invalid scope.");
     assert_eq!(live(&app, &[&a, &b, &c]), [true, true, true]);
     assert!(app.db.revocations().is_empty());
 
@@ -380,6 +432,8 @@ on_both_backends!(async
     a_refresh_rotates_and_the_consumed_token_gets_the_same_answer_within_the_grace,
     reuse_after_the_grace_ends_the_session_and_its_access_tokens,
     twenty_concurrent_refreshes_all_get_the_one_new_token,
+    a_reuse_racing_a_rotation_ends_the_session,
+    access_tokens_die_with_a_session_past_its_lifetime,
     a_bad_refresh_request_is_refused_and_changes_nothing,
     refresh_tokens_expire_when_idle_and_sessions_at_their_lifetime,
     the_session_list_shows_live_sessions_newest_first,

@@ -136,6 +136,69 @@ fn production_refuses_every_secret_shipped_in_config() {
     }
 }
 
+/// A value shown anywhere in the repository is public, however random it looks: `.env.example`'s
+/// placeholder, the docs' examples. And a long secret made of words is refused as guessable.
+#[test]
+fn production_refuses_secrets_shipped_anywhere_and_guessable_ones() {
+    let env_example = std::fs::read_to_string(config_dir().join("../.env.example")).unwrap();
+    let placeholder = env_example
+        .lines()
+        .find_map(|l| l.trim_start_matches("# ").strip_prefix("AUTH_TOKENS_SECRET="))
+        .expect(".env.example shows the secret's variable")
+        .trim()
+        .to_owned();
+    assert!(placeholder.len() >= 32, "{placeholder}");
+    let s = load(
+        Environment::Production,
+        &[("APP__TOKENS__SECRET", &placeholder), ("APP__TOKENS__KEY_ENCRYPTION_KEY", GOOD_KEK)],
+    );
+    let found = problems(&s, Environment::Production);
+    assert!(found.iter().any(|p| p.contains("shipped in config/, .env.example or the docs")), "{found:?}");
+    for guessable in ["passwordpasswordpassword1234567890", "abcdefghijklmnopqrstuvwxyz0123456789"] {
+        let s = load(
+            Environment::Production,
+            &[("APP__TOKENS__SECRET", guessable), ("APP__TOKENS__KEY_ENCRYPTION_KEY", GOOD_KEK)],
+        );
+        let found = problems(&s, Environment::Production);
+        assert!(found.iter().any(|p| p.contains("tokens.secret")), "{guessable}: {found:?}");
+    }
+    // a random one passes
+    let s = load(
+        Environment::Production,
+        &[
+            ("APP__TOKENS__SECRET", "Qm9xK2v7Lw1pZ8rT3yN6bH0cJ5dF4gS9aE2uI7oP"),
+            ("APP__TOKENS__KEY_ENCRYPTION_KEY", GOOD_KEK),
+        ],
+    );
+    s.validate(Environment::Production).unwrap();
+}
+
+/// The PostgreSQL password apart from the URL (`database.password`, `_FILE` too): any character, put into
+/// the URL percent-encoded. A URL a raw password cut says so, and repeats nothing of it.
+#[test]
+fn the_database_password_may_be_set_apart_and_hold_any_character() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("db-password");
+    std::fs::write(&file, "ab/cd@ef:gh?ij\n").unwrap();
+    let s = load(
+        Environment::Development,
+        &[
+            ("APP__DATABASE__URL", "postgres://auth@db:5432/auth"),
+            ("APP__DATABASE__PASSWORD_FILE", file.to_str().unwrap()),
+        ],
+    );
+    s.validate(Environment::Development).unwrap();
+    let pool = auth_persistence::PoolSettings::try_from(&s.database).unwrap();
+    assert_eq!(pool.url.to_string(), "postgres://auth:***@db:5432/auth");
+    assert!(!format!("{s:?} {pool:?}").contains("ab/cd"));
+    // the same password written into the URL
+    let s = load(Environment::Development, &[("APP__DATABASE__URL", "postgres://auth:ab/cd@ef@db:5432/auth")]);
+    let found = problems(&s, Environment::Development);
+    let problem = found.iter().find(|p| p.contains("database.url")).expect("the URL is refused");
+    assert!(problem.contains("database.password") && problem.contains("APP__DATABASE__PASSWORD_FILE"), "{problem}");
+    assert!(!problem.contains("ab/cd"), "{problem}");
+}
+
 #[test]
 fn production_refuses_a_large_leeway_and_a_cheap_hash() {
     let s = load(

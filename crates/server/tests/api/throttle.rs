@@ -75,6 +75,101 @@ async fn the_pair_limit_trips_with_a_growing_delay_and_a_success_clears_it(backe
     assert_eq!(counter(&app, &format!("login_email:{EMAIL}")).unwrap().attempts, 1);
 }
 
+/// Attempts are counted before they are hashed: twenty wrong passwords at once against a limit of five
+/// get exactly five hashed answers (404) and fifteen 429s, and only those five are verified.
+async fn parallel_wrong_passwords_cannot_pass_the_limit(backend: Backend) {
+    let clock = clock();
+    let app = TestApp::with_clock(backend, &[], clock.clone());
+    app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    let peer = "198.51.100.9:4000";
+    let verified = app.service().password_verifications();
+    let replies =
+        futures_util::future::join_all((0..20).map(|_| login_from(&app, peer, None, EMAIL, "wrong-password"))).await;
+    let statuses = |code: u16| replies.iter().filter(|r| r.status.as_u16() == code).count();
+    assert_eq!((statuses(404), statuses(429)), (5, 15), "{replies:?}");
+    for reply in replies.iter().filter(|r| r.status.as_u16() == 429) {
+        reply.assert_fail(429, THROTTLED);
+    }
+    assert_eq!(app.service().password_verifications() - verified, 5, "only the counted attempts were hashed");
+    assert_eq!(counter(&app, &format!("login_pair:198.51.100.9 {EMAIL}")).unwrap().attempts, 5);
+    assert_eq!(counter(&app, &format!("login_email:{EMAIL}")).unwrap().attempts, 5, "the refused counted nothing");
+    let failed = app.db.event_kinds().into_iter().filter(|(kind, _)| kind == "login_failed").count();
+    assert_eq!(failed, 5);
+}
+
+/// A throttled login is refused before it takes a hash slot: it never waits behind other requests'
+/// hashes (during a login flood it would wait seconds for a slot, to be refused anyway).
+async fn throttled_logins_take_no_hash_slot(backend: Backend) {
+    let clock = clock();
+    let app = TestApp::with_clock(backend, &[], clock.clone());
+    app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    let peer = "198.51.100.9:4000";
+    for _ in 0..5 {
+        login_from(&app, peer, None, EMAIL, "wrong-password").await.assert_fail(404, "User does not exist.");
+    }
+    let slots = app.hash_slots_taken();
+    for _ in 0..30 {
+        assert_throttled(&login_from(&app, peer, None, EMAIL, PASSWORD).await, 1);
+    }
+    assert_eq!(app.hash_slots_taken(), slots, "a throttled login took a hash slot");
+    let token = app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
+    assert_eq!(app.hash_slots_taken(), slots + 1);
+    for _ in 0..5 {
+        app.change_password(&token, "wrong-password", "a-new-password").await;
+    }
+    let slots = app.hash_slots_taken();
+    assert_throttled(&app.change_password(&token, PASSWORD, "a-new-password").await, 1);
+    assert_eq!(app.hash_slots_taken(), slots, "a throttled password change took a hash slot");
+}
+
+/// A stolen access token must not guess the password faster than a login could: a wrong current password
+/// counts with the account's failed logins (the same counters and limits), is recorded, and past the
+/// limit the change is refused before anything is hashed.
+async fn the_current_password_is_throttled_like_a_login(backend: Backend) {
+    let clock = clock();
+    let app = TestApp::with_clock(backend, &[], clock.clone());
+    let token = app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    let verified = app.service().password_verifications();
+    for _ in 0..5 {
+        app.change_password(&token, "wrong-password", "a-new-password")
+            .await
+            .assert_fail(403, "Current password is incorrect.");
+    }
+    let throttled = app.change_password(&token, PASSWORD, "a-new-password").await;
+    assert_throttled(&throttled, 1);
+    assert_eq!(app.service().password_verifications() - verified, 5, "the refused change hashed nothing");
+    let failed = app.db.event_kinds().into_iter().filter(|(kind, _)| kind == "password_check_failed").count();
+    assert_eq!(failed, 5);
+    // the same counters as a login's: a login from the same client is refused too
+    assert_throttled(&app.login(EMAIL, PASSWORD).await, 1);
+    assert_eq!(counter(&app, &format!("login_pair:unknown {EMAIL}")).unwrap().attempts, 5);
+    let hash = app.db.users()[0].password.clone();
+    clock.advance(TimeDelta::seconds(1));
+    app.change_password(&token, PASSWORD, "a-new-password")
+        .await
+        .assert(200, json!({"status": "success", "message": "Password changed."}));
+    assert_ne!(app.db.users()[0].password, hash);
+    assert_eq!(counter(&app, &format!("login_pair:unknown {EMAIL}")), None, "a success clears its pair");
+}
+
+/// People type passwords into email fields: what does not parse as an address is counted and recorded
+/// under a keyed hash of it, never as typed.
+async fn text_typed_into_the_email_field_is_never_stored(backend: Backend) {
+    let clock = clock();
+    let app = TestApp::with_clock(backend, &[], clock.clone());
+    let peer = "198.51.100.9:4000";
+    for _ in 0..6 {
+        login_from(&app, peer, None, "MyS3cretPassw0rd!", "x").await;
+    }
+    let dump = app.db.dump().to_lowercase();
+    assert!(!dump.contains("mys3cret"), "{dump}");
+    let masked: Vec<String> =
+        app.db.counters().into_iter().map(|c| c.id).filter(|id| id.contains("unparsed:")).collect();
+    assert_eq!(masked.len(), 2, "the pair and the subject: {masked:?}");
+    // the same text is the same counter, in any case and spacing
+    assert_throttled(&login_from(&app, peer, None, "  mys3cretpassw0rd! ", "x").await, 1);
+}
+
 async fn unknown_emails_are_counted_and_answered_like_known_ones(backend: Backend) {
     let clock = clock();
     let app = TestApp::with_clock(backend, &[], clock.clone());
@@ -211,6 +306,10 @@ async fn registrations_per_client_are_limited_per_hour(backend: Backend) {
 }
 
 on_both_backends!(async
+    parallel_wrong_passwords_cannot_pass_the_limit,
+    the_current_password_is_throttled_like_a_login,
+    throttled_logins_take_no_hash_slot,
+    text_typed_into_the_email_field_is_never_stored,
     the_pair_limit_trips_with_a_growing_delay_and_a_success_clears_it,
     unknown_emails_are_counted_and_answered_like_known_ones,
     a_client_cannot_choose_its_address,
