@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help run test api-check bench bench-load bench-micro lint fmt ci migrate clean
+.PHONY: help run test api-check bench bench-load bench-micro bench-compare lint fmt ci migrate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,8 +21,12 @@ bench: bench-load bench-micro ## both benchmarks below
 bench-load: ## load benchmark with wrk over loopback, SQLite then PostgreSQL; report in target/bench/report.md
 	scripts/with-test-postgres.sh scripts/bench/run.sh
 
+bench-compare: ## status and login against an earlier revision (BASE=rev, default HEAD~1), in interleaved turns
+	scripts/with-test-postgres.sh scripts/bench/compare.sh
+
 bench-micro: ## criterion: token codec, email parsing, bcrypt (against C), login timing (unknown email vs wrong password)
 	$(CARGO) bench --locked -p auth-domain --features test-util
+	$(CARGO) bench --locked -p auth-bcrypt
 	-python3 scripts/bench/bcrypt-c.py
 
 lint: ## formatting, clippy and the domain crate's dependency rule

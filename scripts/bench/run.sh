@@ -31,11 +31,10 @@ fi
 command -v python3 >/dev/null 2>&1 || { say "python3 is needed (to fill the tables)"; exit 1; }
 
 say "building in release mode"
-cargo build --release --locked -p auth-server --bin auth-server -p auth-loadtest --bin mint-tokens --bin bench-chart >&2
+cargo build --release --locked -p auth-server --bin auth-server -p xtask >&2
 bin=$root/target/release/auth-server
-mint=$root/target/release/mint-tokens
 export APP__TOKENS__SECRET="bench-secret-$(date +%s)-0123456789abcdefghijklmnop"
-# the key-encryption key the server seals its signing keys with, and mint-tokens opens them with
+# the key-encryption key the server seals its signing keys with, and `auth-server tokens mint` opens them with
 export APP__TOKENS__KEY_ENCRYPTION_KEY=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
 cores=$(nproc)
 run_id=$(date +%s)
@@ -48,6 +47,21 @@ targets=()
 peak_rss_kb=0
 server_pid=""
 port=""
+
+# Real sessions for the logout scenario, through the service's own code (`auth-server tokens mint`): at
+# most sessions.max_per_user (1000) per user, so one user per thousand tokens, two users at a time.
+mint_tokens() { # database url, how many
+  local url=$1 want=$2 users i
+  users=$(((want + 999) / 1000))
+  rm -rf "$out/minted" && mkdir -p "$out/minted"
+  # each user's tokens go to a file of their own: two writers on one pipe could interleave mid-line
+  seq 0 $((users - 1)) | xargs -P 2 -I{} env APP_ENVIRONMENT=development APP__DATABASE__URL="$url" \
+    APP__PASSWORD__BCRYPT_COST=4 APP__SESSIONS__MAX_PER_USER=1000 APP__LOG__LEVEL=warn sh -c \
+    'echo bench-password | "$0" user create --email "bench-logout-$1@example.com" >/dev/null &&
+     "$0" tokens mint --email "bench-logout-$1@example.com" --count 1000 >"$2/minted/$1"' "$bin" {} "$out"
+  cat "$out"/minted/*
+  rm -rf "$out/minted"
+}
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -150,7 +164,7 @@ for backend in $backends; do
   # The login scenarios log in as another user: every login starts a session, and past
   # sessions.max_per_user the status token's own session would be ended (and status answer 401).
   post /auth/register '{"email":"bench-login@example.com","password":"bench-password"}' >/dev/null
-  APP__DATABASE__URL=$url "$mint" 1 "${BENCH_LOGOUT_TOKENS:-300000}" >"$out/tokens.txt"
+  mint_tokens "$url" "${BENCH_LOGOUT_TOKENS:-120000}" >"$out/tokens.txt"
 
   ceiling_rps=1
   ceiling=$(BENCH_TOKEN= load get.lua /health/live "$connections")
@@ -293,5 +307,5 @@ done
   printf -- '- %s\n' "${targets[@]}"
   echo "- peak server RSS over the whole run: $((peak_rss_kb / 1024)) MiB"
 } | tee "$report"
-"$root/target/release/bench-chart" "$tsv" "$out/report.svg"
+"$root/target/release/xtask" bench-chart "$tsv" "$out/report.svg"
 say "report written to $report, chart to $out/report.svg"

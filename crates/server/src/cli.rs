@@ -119,7 +119,8 @@ enum KeysCommand {
     /// Take a key out of use (it leaked): it leaves the JWKS, and every instance refuses its tokens within
     /// tokens.key_refresh_secs; when it was the key signing, a new one signs at once
     Revoke {
-        /// The key's kid (`keys list`)
+        /// The key's kid (`keys list`); a kid is base64url, so it may begin with '-'
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }

@@ -4,7 +4,7 @@ use crate::settings::{MetricsSettings, Settings};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use auth_api::{Authenticator, BodyTimeout, ClientSocket, HashLimiter, MetricsSource, TrustedProxies};
+use auth_api::{Authenticator, BodyTimeout, HashLimiter, MetricsSource, TrustedProxies};
 use auth_bcrypt::{Bcrypt, BcryptEngine, HashCapacity};
 use auth_domain::{
     AuthService, Clock, KeyEncryptionKey, KeyRing, PasswordHasher, PasswordPolicy, Passwords, Readiness,
@@ -203,26 +203,6 @@ impl Application {
 
         let app_components = components.clone();
         let cors_settings = settings.cors.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(crate::http::observe))
-                .wrap(crate::http::cors(&cors_settings))
-                .wrap(TracingLogger::<RequestSpan>::new())
-                .configure(|cfg| app_components.configure(cfg))
-        })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .max_connections(connections_per_worker(settings)?)
-        // A client that closes its side has gone: its request is dropped (a queued hash never runs).
-        .h1_allow_half_closed(false)
-        .on_connect(|connection, extensions| {
-            if let Some(socket) = connection.downcast_ref::<actix_web::rt::net::TcpStream>().and_then(ClientSocket::of)
-            {
-                extensions.insert(socket);
-            }
-        });
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
         // A request hashing holds its blocking thread while it waits for the bcrypt threads: those are
         // added to the pool's share, so that logins never keep the other requests from the database.
         // (The hash slots are `HashCapacity`'s, decided once in `Components::over_store`.)
@@ -230,9 +210,20 @@ impl Application {
             0 => settings.database.pool_max_size as usize + components.hashes.max(),
             n => n,
         };
-        server = server.worker_max_blocking_threads(blocking_threads.max(1));
-        let server =
-            server.listen(listener).map_err(|source| StartupError::Bind { address: address.clone(), source })?.run();
+        let options = crate::http::ServerOptions {
+            workers: settings.server.workers,
+            max_connections_per_worker: connections_per_worker(settings)?,
+            blocking_threads_per_worker: blocking_threads,
+            shutdown_timeout_secs: settings.server.shutdown_timeout_secs,
+        };
+        let server = crate::http::serve(listener, options, move || {
+            App::new()
+                .wrap(from_fn(crate::http::observe))
+                .wrap(crate::http::cors(&cors_settings))
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .configure(|cfg| app_components.configure(cfg))
+        })
+        .map_err(|source| StartupError::Bind { address: address.clone(), source })?;
 
         let (metrics_server, metrics_port) = match &components.metrics {
             MetricsPlacement::OwnAddress(bind_to) => {

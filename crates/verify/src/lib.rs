@@ -232,3 +232,8 @@ impl Verifier {
         self.verification.key_id(token)?.ok_or(Refusal::Invalid)
     }
 }
+
+/// The README's example, compiled with the tests so that it keeps working.
+#[cfg(all(doctest, feature = "actix"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

@@ -321,7 +321,8 @@ fn keys_list_rotate_and_revoke(backend: Backend) {
     assert_eq!(states.iter().filter(|s| **s == "revoked").count(), 1, "{listed}");
     assert_eq!(states.iter().filter(|s| **s == "signing").count(), 1, "{listed}");
     assert_eq!(db.signing_keys().len(), 3);
-    for kid in [signing.as_str(), "no-such-kid"] {
+    // a kid is base64url and may begin with a dash: one that does is a kid, not an option
+    for kid in [signing.as_str(), "no-such-kid", "-e3Xk"] {
         let out = keys(&["keys", "revoke", kid]);
         assert_eq!(out.status.code(), Some(1), "{kid}");
         assert!(text(&out.stderr).contains(&format!("no signing key has the kid {kid}")), "{}", text(&out.stderr));

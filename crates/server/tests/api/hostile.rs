@@ -140,3 +140,43 @@ async fn odd_authorization_headers_are_refused(backend: Backend) {
 }
 
 on_both_backends!(async forged_tokens_are_refused_on_status_and_logout, odd_authorization_headers_are_refused);
+
+/// What the server's HTTP layer refuses before any route runs is JSON too: a head over its 128 KiB
+/// buffer (a 140 KB `Authorization`, as a token with a 100 KB `kid`), one with too many headers, bytes
+/// that are not HTTP. Over real TCP: only a real connection has a head to parse.
+#[actix_web::test]
+async fn heads_the_server_cannot_read_get_a_json_answer() {
+    use std::io::{Read, Write};
+    let app = crate::common::Running::start(&[]).await;
+    let port = app.port;
+    let send = move |head: Vec<u8>| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        let _ = stream.write_all(&head);
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+        String::from_utf8_lossy(&reply).into_owned()
+    };
+    let huge_token = format!("Bearer {}", "a".repeat(140 * 1024));
+    let too_large = format!("GET /auth/status HTTP/1.1\r\nHost: x\r\nAuthorization: {huge_token}\r\n\r\n");
+    let many: String = (0..120).map(|n| format!("X-Header-{n}: {n}\r\n")).collect();
+    let too_many = format!("GET /auth/status HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+    let replies = crate::common::blocking(move || {
+        [send(too_large.into_bytes()), send(too_many.into_bytes()), send(b"NOT HTTP AT ALL\r\n\r\n".to_vec())]
+    })
+    .await;
+    for (reply, status, message) in [
+        (&replies[0], "431", "Request header fields too large."),
+        (&replies[1], "431", "Request header fields too large."),
+        (&replies[2], "400", "Malformed HTTP request."),
+    ] {
+        assert!(reply.starts_with(&format!("HTTP/1.1 {status} ")), "{reply}");
+        assert!(reply.to_ascii_lowercase().contains("content-type: application/json"), "{reply}");
+        assert!(reply.ends_with(&format!(r#"{{"status":"fail","message":"{message}"}}"#)), "{reply}");
+    }
+    // the server goes on serving
+    let live =
+        crate::common::blocking(move || crate::common::http(port, "GET", "/health/live", &[], "").unwrap()).await;
+    assert_eq!(live.status, 200);
+    app.handle.stop(true).await;
+}
