@@ -19,7 +19,15 @@ tree=$out/before
 mkdir -p "$out"
 export BENCH_LUA_DIR=$root/scripts/bench
 say() { printf 'bench-compare: %s\n' "$*" >&2; }
-command -v wrk >/dev/null 2>&1 || { say "wrk is needed (Debian/Ubuntu: apt-get install wrk)"; exit 1; }
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing wrk (Debian package)"
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  else
+    say "wrk is needed: install it (Debian/Ubuntu: sudo apt-get install wrk; macOS: brew install wrk)"
+    exit 1
+  fi
+fi
 
 rev=$(git rev-parse --verify "$base^{commit}")
 say "before: $(git log -1 --format='%h %s' "$rev")"
@@ -59,9 +67,14 @@ start() { # name directory database-url: starts that tree's server, prints its p
 post() { curl -s -X POST -H 'Content-Type: application/json' -d "$3" "http://127.0.0.1:$1$2"; }
 token_of() { python3 -c 'import json, sys; print(json.load(sys.stdin)["auth_token"])'; }
 
-load() { # port script path connections
-  wrk -t1 -c"$4" -d"${duration}s" --latency --timeout 30s -s "$BENCH_LUA_DIR/$2" "http://127.0.0.1:$1$3" |
-    sed -n 's/^RESULT requests=[0-9]* rps=\([0-9.]*\) .*/\1/p'
+load() { # port script path connections: prints req/s; a run with any non-2xx or socket error fails
+  local result
+  result=$(wrk -t1 -c"$4" -d"${duration}s" --latency --timeout 30s -s "$BENCH_LUA_DIR/$2" "http://127.0.0.1:$1$3" | grep '^RESULT')
+  if ! grep -q 'non2xx=0 sockerr=0' <<<"$result"; then
+    say "errors in $3 on port $1: $result"
+    exit 1
+  fi
+  sed -n 's/^RESULT requests=[0-9]* rps=\([0-9.]*\) .*/\1/p' <<<"$result"
 }
 
 median() { python3 -c 'import statistics, sys; print(f"{statistics.median(float(a) for a in sys.argv[1:]):.0f}")' "$@"; }
@@ -91,7 +104,7 @@ for backend in $backends; do
     postgres)
       : "${TEST_DATABASE_URL:?PostgreSQL needs TEST_DATABASE_URL (make bench-compare sets it)}"
       for db in compare_before compare_after; do
-        psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+        psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
       done
       url_before="${TEST_DATABASE_URL%/*}/compare_before" url_after="${TEST_DATABASE_URL%/*}/compare_after" ;;
     *) say "unknown backend $backend"; exit 1 ;;
@@ -103,7 +116,10 @@ for backend in $backends; do
   for side in before after; do
     port_var=port_$side
     token[$side]=$(post "${!port_var}" /auth/register '{"email":"bench@example.com","password":"bench-password"}' | token_of)
-    post "${!port_var}" /auth/register '{"email":"bench-login@example.com","password":"bench-password"}' >/dev/null
+    # the concurrent logins take turns among users of their own (scripts/bench/login.lua says why)
+    for ((i = 0; i < cores * 4; i++)); do
+      post "${!port_var}" /auth/register "{\"email\":\"bench-login-$i@example.com\",\"password\":\"bench-password\"}" >/dev/null
+    done
   done
   status_before=() status_after=() login_before=() login_after=()
   for ((turn = 1; turn <= rounds; turn++)); do
@@ -117,7 +133,7 @@ for backend in $backends; do
     done
     for side in $order; do
       port_var=port_$side
-      rps=$(BENCH_LOGIN_EMAIL=bench-login@example.com load "${!port_var}" login.lua /auth/login $((cores * 4)))
+      rps=$(BENCH_LOGIN_USERS=$((cores * 4)) load "${!port_var}" login.lua /auth/login $((cores * 4)))
       eval "login_$side+=($rps)"
       say "$backend turn $turn: $side login $rps req/s"
     done
@@ -129,6 +145,6 @@ for backend in $backends; do
     mb=$(median "${b[@]}") ma=$(median "${a[@]}")
     echo "| $backend | $scenario | $mb | $ma | $(python3 -c "print(f'{$ma / $mb:.3f}')") | $(ratios "${b[@]}" -- "${a[@]}") |" >>"$report"
   done
-  [ "$backend" = postgres ] && psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS compare_before" -c "DROP DATABASE IF EXISTS compare_after"
+  [ "$backend" = postgres ] && psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS compare_before WITH (FORCE)" -c "DROP DATABASE IF EXISTS compare_after WITH (FORCE)"
 done
 cat "$report"

@@ -63,6 +63,14 @@ mint_tokens() { # database url, how many
   rm -rf "$out/minted"
 }
 
+register_users() { # prefix count: <prefix>-0@example.com ... at the running server's cost
+  local i
+  for ((i = 0; i < $2; i++)); do
+    post /auth/register "{\"email\":\"$1-$i@example.com\",\"password\":\"bench-password\"}" | grep -q auth_token ||
+      { say "registering $1-$i failed; see $out/server.log"; exit 1; }
+  done
+}
+
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 start_server() { # database url, bcrypt cost[, token algorithm (default: the configured one, EdDSA)]
@@ -164,6 +172,8 @@ for backend in $backends; do
   # The login scenarios log in as another user: every login starts a session, and past
   # sessions.max_per_user the status token's own session would be ended (and status answer 401).
   post /auth/register '{"email":"bench-login@example.com","password":"bench-password"}' >/dev/null
+  # the concurrent logins take turns among users of their own (login.lua says why)
+  register_users bench-login $((cores * 4))
   mint_tokens "$url" "${BENCH_LOGOUT_TOKENS:-120000}" >"$out/tokens.txt"
 
   ceiling_rps=1
@@ -191,7 +201,7 @@ for backend in $backends; do
   c_line=$(python3 "$root/scripts/bench/bcrypt-c.py" 2>/dev/null || true)
   c_rate=$(sed -n 's/.*, \([0-9.]*\) hashes\/s together.*/\1/p' <<<"$c_line")
   [ -n "$c_rate" ] && say "C bcrypt (libxcrypt), cost 12, all cores: $c_line"
-  login_line=$(load login.lua /auth/login $((cores * 4)))
+  login_line=$(BENCH_LOGIN_USERS=$((cores * 4)) load login.lua /auth/login $((cores * 4)))
   row "$backend" "login, cost 12, $((cores * 4)) connections" "$login_line" no
   row "$backend" "register, cost 12, $((cores * 4)) connections" "$(BENCH_RUN_ID=${run_id}a load register.lua /auth/register $((cores * 4)))" no
   # the mixed load on a server of its own, so that its peak RSS is the mixed load's
@@ -276,7 +286,8 @@ for backend in $backends; do
   # a user whose stored hash has cost 4 (the cost-12 user's hash stays at 12)
   post /auth/register '{"email":"bench4@example.com","password":"bench-password"}' | grep -q auth_token \
     || { say "registering the cost-4 user failed; see $out/server.log"; exit 1; }
-  row "$backend" "login, cost 4" "$(BENCH_LOGIN_EMAIL=bench4@example.com load login.lua /auth/login "$connections")" no
+  register_users bench4 "$connections"
+  row "$backend" "login, cost 4" "$(BENCH_LOGIN_USERS=$connections BENCH_LOGIN_PREFIX=bench4 load login.lua /auth/login "$connections")" no
   row "$backend" "register, cost 4" "$(BENCH_RUN_ID=${run_id}b load register.lua /auth/register "$connections")" no
   rss=$(stop_server)
   [ "$rss" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss

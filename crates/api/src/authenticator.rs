@@ -68,7 +68,12 @@ impl Authenticator {
     /// not read yet waits (without a thread) for the read it asked for, then is checked once more: a key
     /// another instance added (a revocation's replacement signs at once) is accepted from its first token.
     pub async fn authenticate(&self, token: String) -> Result<Principal, ApiError> {
-        match self.authenticate_once(token.clone()).await {
+        // the token is checked from a borrow first: the copy the lanes need is made only for them
+        let first = match &self.route {
+            Route::Here(service) => service.authenticate_once(&token),
+            Route::Lanes { .. } => self.authenticate_once(token.clone()).await,
+        };
+        match first {
             Err(AuthError::UnreadKey) => {
                 let started = std::time::Instant::now();
                 while self.service().key_read_pending() && started.elapsed() < Self::KEY_READ_WAIT {

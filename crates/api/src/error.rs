@@ -3,8 +3,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{StatusCode, header::ContentType};
 use actix_web::{HttpResponse, ResponseError};
 use auth_domain::{
-    AuthError, ChangePasswordError, EndSessionError, EventsError, IssueError, LoginError, LogoutError, RefreshError,
-    Refusal, RegisterError, StoreError,
+    AuthError, ChangeEmailError, ChangePasswordError, ConfirmEmailChangeError, DeleteAccountError, EndSessionError,
+    EventsError, ForgotPasswordError, IssueError, LoginError, LogoutError, MailError, RefreshError, Refusal,
+    RegisterError, ResendVerificationError, ResetPasswordError, StoreError, VerifyEmailError,
 };
 
 /// Every failure the API reports. Each maps to one status and one `{"status":"fail","message":...}` body;
@@ -35,6 +36,18 @@ pub enum ApiError {
     InvalidScope,
     #[error("Current password is incorrect.")]
     WrongCurrentPassword,
+    /// `email.transport = "none"`: what needs an email cannot be done.
+    #[error("Email is not configured.")]
+    EmailNotConfigured,
+    /// A link's token that is unknown, used, voided or expired (or no token at all).
+    #[error("Invalid or expired link.")]
+    InvalidLink,
+    /// `email.require_verification` and an unverified address (told after the password check).
+    #[error("Email not verified.")]
+    EmailNotVerified,
+    /// An email change confirmed for an address another account took meanwhile.
+    #[error("That address is already registered.")]
+    AddressTaken,
     #[error("Admin rights required.")]
     AdminRequired,
     #[error("Not found.")]
@@ -69,7 +82,10 @@ impl ResponseError for ApiError {
             Self::UserExists => StatusCode::ACCEPTED,
             Self::UserDoesNotExist | Self::NotFound | Self::SessionNotFound => StatusCode::NOT_FOUND,
             Self::InvalidScope => StatusCode::BAD_REQUEST,
-            Self::WrongCurrentPassword | Self::AdminRequired => StatusCode::FORBIDDEN,
+            Self::WrongCurrentPassword | Self::AdminRequired | Self::EmailNotVerified => StatusCode::FORBIDDEN,
+            Self::InvalidLink => StatusCode::BAD_REQUEST,
+            Self::AddressTaken => StatusCode::CONFLICT,
+            Self::EmailNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::RefreshTokenInvalid => StatusCode::UNAUTHORIZED,
             Self::MissingToken { status } => *status,
             Self::Token(refusal) => StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED),
@@ -100,7 +116,8 @@ impl ResponseError for ApiError {
             };
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
         }
-        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+        // a retry helps a database that is down, not a service without email
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE && *self != Self::EmailNotConfigured {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
         if let Self::TooManyAttempts { retry_after_secs } = self {
@@ -167,6 +184,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::Store(e) => e.into(),
             RegisterError::Hash(e) => internal(&e),
             RegisterError::Token(e) => e.into(),
+            RegisterError::Mail(e) => e.into(),
         }
     }
 }
@@ -175,6 +193,7 @@ impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::InvalidCredentials => Self::UserDoesNotExist,
+            LoginError::NotVerified => Self::EmailNotVerified,
             LoginError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
             LoginError::Store(e) => e.into(),
             LoginError::Token(e) => e.into(),
@@ -235,6 +254,90 @@ impl From<EventsError> for ApiError {
         match e {
             EventsError::NotAdmin => Self::AdminRequired,
             EventsError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::NotConfigured => Self::EmailNotConfigured,
+            MailError::Random => internal(&e),
+        }
+    }
+}
+
+impl From<VerifyEmailError> for ApiError {
+    fn from(e: VerifyEmailError) -> Self {
+        match e {
+            VerifyEmailError::InvalidLink => Self::InvalidLink,
+            VerifyEmailError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ResendVerificationError> for ApiError {
+    fn from(e: ResendVerificationError) -> Self {
+        match e {
+            ResendVerificationError::Mail(e) => e.into(),
+            ResendVerificationError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ForgotPasswordError> for ApiError {
+    fn from(e: ForgotPasswordError) -> Self {
+        match e {
+            ForgotPasswordError::Mail(e) => e.into(),
+            ForgotPasswordError::InvalidEmail(e) => Self::BadRequest(e.to_string()),
+            ForgotPasswordError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
+            ForgotPasswordError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ResetPasswordError> for ApiError {
+    fn from(e: ResetPasswordError) -> Self {
+        match e {
+            ResetPasswordError::InvalidLink => Self::InvalidLink,
+            ResetPasswordError::InvalidPassword(e) => Self::BadRequest(e.to_string()),
+            ResetPasswordError::Mail(e) => e.into(),
+            ResetPasswordError::Store(e) => e.into(),
+            ResetPasswordError::Hash(e) => internal(&e),
+        }
+    }
+}
+
+impl From<ChangeEmailError> for ApiError {
+    fn from(e: ChangeEmailError) -> Self {
+        match e {
+            ChangeEmailError::Mail(e) => e.into(),
+            ChangeEmailError::InvalidEmail(e) => Self::BadRequest(e.to_string()),
+            ChangeEmailError::WrongPassword => Self::WrongCurrentPassword,
+            ChangeEmailError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
+            ChangeEmailError::Gone => Self::Token(Refusal::Invalid),
+            ChangeEmailError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ConfirmEmailChangeError> for ApiError {
+    fn from(e: ConfirmEmailChangeError) -> Self {
+        match e {
+            ConfirmEmailChangeError::InvalidLink => Self::InvalidLink,
+            ConfirmEmailChangeError::Taken => Self::AddressTaken,
+            ConfirmEmailChangeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeleteAccountError> for ApiError {
+    fn from(e: DeleteAccountError) -> Self {
+        match e {
+            DeleteAccountError::WrongPassword => Self::WrongCurrentPassword,
+            DeleteAccountError::Throttled(t) => Self::TooManyAttempts { retry_after_secs: t.retry_after_secs },
+            DeleteAccountError::Gone => Self::Token(Refusal::Invalid),
+            DeleteAccountError::Store(e) => e.into(),
         }
     }
 }

@@ -128,6 +128,61 @@ impl HashLimiter {
     }
 }
 
+/// What a use case's first step hands to its second, and what it gives back when the second never runs.
+pub trait Begun: Send + 'static {
+    /// The attempt counted in the first step, to give back (`AuthService::abandon`): it was never tried.
+    fn give_back(self) -> Option<auth_domain::Attempt>;
+}
+
+macro_rules! counted {
+    ($($ty:ident),+) => {
+        $(impl Begun for auth_domain::$ty {
+            fn give_back(self) -> Option<auth_domain::Attempt> {
+                Some(self.into_attempt())
+            }
+        })+
+    };
+}
+
+counted!(LoginAttempt, RegisterAttempt, PasswordChange, EmailChange, AccountDeletion);
+
+/// A reset counts nothing: its link is the credential.
+impl Begun for auth_domain::PasswordReset {
+    fn give_back(self) -> Option<auth_domain::Attempt> {
+        None
+    }
+}
+
+/// A use case that hashes, in two steps on the blocking pool: `begin` checks and counts it (refused when
+/// throttled) before it takes a hash slot, so a refused request never waits behind the hashes of
+/// others and parallel guesses cannot all pass a limit before any is counted; `finish` runs holding the
+/// slot. What gets no slot (the queue is full, the client gone) is given back: it was never tried.
+pub async fn begin_then_hash<B, T, E1, E2>(
+    service: Arc<auth_domain::AuthService>,
+    hashes: &HashLimiter,
+    connection: &ClientConnection,
+    begin: impl FnOnce(&auth_domain::AuthService) -> Result<B, E1> + Send + 'static,
+    finish: impl FnOnce(&auth_domain::AuthService, B) -> Result<T, E2> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    B: Begun,
+    T: Send + 'static,
+    E1: Into<ApiError> + Send + 'static,
+    E2: Into<ApiError> + Send + 'static,
+{
+    let first = service.clone();
+    let begun = run_blocking(move || begin(&first)).await?;
+    match hashes.acquire(connection).await {
+        Ok(slot) => slot.run(move || finish(&service, begun)).await,
+        Err(e) => {
+            if let Some(attempt) = begun.give_back() {
+                let _ = run_blocking(move || service.abandon(attempt)).await;
+            }
+            Err(e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

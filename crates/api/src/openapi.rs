@@ -18,15 +18,34 @@ use utoipa::{Modify, OpenApi};
         crate::routes::sessions::sessions,
         crate::routes::session_end::end_session,
         crate::routes::password::change_password,
+        crate::routes::verify_email::verify_email,
+        crate::routes::verify_resend::resend_verification,
+        crate::routes::password_forgot::forgot_password,
+        crate::routes::password_reset::reset_password,
+        crate::routes::email_change::change_email,
+        crate::routes::email_confirm::confirm_email_change,
+        crate::routes::account_delete::delete_account,
+        crate::routes::pages::verify_page,
+        crate::routes::pages::reset_page,
+        crate::routes::pages::confirm_page,
         crate::routes::admin_events::events,
         crate::routes::jwks::jwks,
         crate::routes::health::live,
         crate::routes::health::ready,
         crate::routes::metrics::metrics,
     ),
-    components(schemas(crate::extract::Credentials, crate::extract::RefreshRequest, crate::extract::PasswordChangeRequest)),
+    components(schemas(
+        crate::extract::Credentials,
+        crate::extract::RefreshRequest,
+        crate::extract::PasswordChangeRequest,
+        crate::extract::LinkTokenRequest,
+        crate::extract::ForgotPasswordRequest,
+        crate::extract::PasswordResetRequest,
+        crate::extract::EmailChangeRequest,
+        crate::extract::AccountDeletionRequest,
+    )),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "admin", description = "For administrators"), (name = "keys", description = "Public keys for verifying tokens"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
+    tags((name = "auth", description = "Users and tokens"), (name = "sessions", description = "Refresh tokens, the session list, password change"), (name = "account", description = "The account's life by email: verification, password reset, email change, deletion; and the pages the emails' links open"), (name = "admin", description = "For administrators"), (name = "keys", description = "Public keys for verifying tokens"), (name = "health", description = "Liveness and readiness"), (name = "operations", description = "Metrics"))
 )]
 pub struct ApiDoc;
 
@@ -48,7 +67,11 @@ impl Modify for BearerScheme {
 pub fn openapi(min_password_length: usize) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::{RefOr, Schema};
     let mut document = ApiDoc::openapi();
-    for (schema, property) in [("CredentialsBody", "password"), ("PasswordChangeRequest", "new_password")] {
+    for (schema, property) in [
+        ("CredentialsBody", "password"),
+        ("PasswordChangeRequest", "new_password"),
+        ("PasswordResetRequest", "new_password"),
+    ] {
         let password =
             document.components.as_mut().and_then(|c| c.schemas.get_mut(schema)).and_then(|schema| match schema {
                 RefOr::T(Schema::Object(object)) => object.properties.get_mut(property),
@@ -59,7 +82,30 @@ pub fn openapi(min_password_length: usize) -> utoipa::openapi::OpenApi {
         }
     }
     link_tokens_to_their_uses(&mut document);
+    registration_may_hold_its_tokens(&mut document);
     document
+}
+
+/// With `email.require_verification`, a registration answers 201 with only a message: the 201 of
+/// `/auth/register` is either body (anyOf: a token body also has a message).
+fn registration_may_hold_its_tokens(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::AnyOf;
+    use utoipa::openapi::{Ref, RefOr};
+    let created = document
+        .paths
+        .paths
+        .get_mut("/auth/register")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|operation| operation.responses.responses.get_mut("201"));
+    if let Some(RefOr::T(response)) = created
+        && let Some(RefOr::T(content)) = response.content.get_mut("application/json")
+    {
+        let either = AnyOf::builder()
+            .item(Ref::from_schema_name("TokenBody"))
+            .item(Ref::from_schema_name("MessageBody"))
+            .build();
+        content.schema = Some(RefOr::T(utoipa::openapi::Schema::AnyOf(either)));
+    }
 }
 
 /// The token a registration or login returns opens status and logout: links say so (the token goes in

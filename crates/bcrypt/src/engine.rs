@@ -15,8 +15,17 @@ use std::thread::JoinHandle;
 /// time of one on the machines measured, and each lane's S-boxes (4 KiB) must stay in the core's L1 cache.
 pub const LANES: usize = 4;
 
-/// How long a thread waits for a batch to fill: 1 % of a cost-12 hash.
+/// How long a thread waits for a batch to fill while no other thread computes: 1 % of a cost-12 hash.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// While other threads compute, a thread waits longer for a full batch: this share of the time the last
+/// batch of the cost took (3 %: ~9 ms at cost 12), at most `GATHER_BUSY_MAX`. Under load the answers of
+/// one batch come back as new requests a few milliseconds apart (each is counted against its attempt
+/// limits first, a database write); taken after 2 ms they ran as batches of one and two, and logins at
+/// cost 12 lost a tenth of their throughput (docs/BENCHMARKS.md). A lone request on an idle engine still
+/// waits only `GATHER`.
+const GATHER_BUSY_DIVISOR: u32 = 32;
+const GATHER_BUSY_MAX: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// bcrypt's cipher work for one key: the key as bcrypt takes it (`bcrypt_key`), its salt and cost.
 struct Job {
@@ -41,7 +50,21 @@ struct Queue {
     /// among them instead of taken by the first thread awake
     idle: usize,
     gathering: usize,
+    /// threads computing a batch
+    computing: usize,
+    /// how long the last batch of each cost took
+    last_batch: [Option<std::time::Duration>; 32],
     closed: bool,
+}
+
+impl Queue {
+    /// How long to wait for a batch of `cost` to fill (see `GATHER_BUSY_DIVISOR`).
+    fn gather(&self, cost: u32) -> std::time::Duration {
+        match (self.computing, self.last_batch.get(cost as usize).copied().flatten()) {
+            (0, _) | (_, None) => GATHER,
+            (_, Some(took)) => (took / GATHER_BUSY_DIVISOR).clamp(GATHER, GATHER_BUSY_MAX),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -129,9 +152,16 @@ impl std::fmt::Debug for BcryptEngine {
 fn work(shared: &Shared) {
     while let Some(batch) = next_batch(shared) {
         shared.batches[batch.len()].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cost = batch[0].cost as usize;
+        let started = std::time::Instant::now();
         // A panic here (none is known: the inputs are checked before they are queued) drops the batch's
         // reply senders, so its callers compute their hashes themselves; the thread goes on.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compute(batch)));
+        let mut queue = shared.lock();
+        queue.computing -= 1;
+        if let Some(last) = queue.last_batch.get_mut(cost) {
+            *last = Some(started.elapsed());
+        }
     }
 }
 
@@ -153,7 +183,7 @@ fn next_batch(shared: &Shared) -> Option<Vec<Job>> {
             queue = shared.work.wait(queue).unwrap_or_else(PoisonError::into_inner);
             queue.idle -= 1;
         }
-        let deadline = std::time::Instant::now() + GATHER;
+        let deadline = std::time::Instant::now() + queue.gather(queue.jobs[0].cost);
         queue.gathering += 1;
         while queue.jobs.len() < LANES && !queue.closed {
             let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else { break };
@@ -184,6 +214,7 @@ fn next_batch(shared: &Shared) -> Option<Vec<Job>> {
     if !queue.jobs.is_empty() && queue.idle + queue.gathering > 0 {
         shared.work.notify_one();
     }
+    queue.computing += 1;
     Some(batch)
 }
 
@@ -332,6 +363,22 @@ mod tests {
         engine.shared.lock().gathering = 0;
         assert_eq!(next_batch(&engine.shared).unwrap().len(), 1);
         assert!(engine.shared.lock().jobs.is_empty());
+    }
+
+    #[test]
+    fn a_thread_waits_longer_for_a_full_batch_only_while_others_compute() {
+        let ms = std::time::Duration::from_millis;
+        let mut queue = Queue::default();
+        assert_eq!(queue.gather(12), GATHER, "idle, nothing measured");
+        queue.last_batch[12] = Some(ms(288));
+        assert_eq!(queue.gather(12), GATHER, "idle: a lone request waits only GATHER");
+        queue.computing = 1;
+        assert_eq!(queue.gather(12), ms(9), "under load: 1/32 of the last batch of the cost");
+        assert_eq!(queue.gather(10), GATHER, "a cost not measured yet");
+        queue.last_batch[4] = Some(ms(1));
+        assert_eq!(queue.gather(4), GATHER, "never less than GATHER");
+        queue.last_batch[16] = Some(ms(4600));
+        assert_eq!(queue.gather(16), GATHER_BUSY_MAX);
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub(crate) enum AttemptKind {
     /// A password checked (login, password change, account changes): counted as a failure until it
     /// succeeds; a success clears its (client, email) counter and takes itself off the others.
     Password,
-    /// A registration: every one counts, success or not.
-    Registration,
+    /// A registration or a password-reset request: every one counts, success or not.
+    PerClient,
 }
 
 /// An attempt counted under its keys, not yet settled. Settle it with `AuthService::attempt_succeeded`,
@@ -68,24 +68,38 @@ impl AuthService {
 
     /// Counts a registration from `client` (`abuse.register_per_ip_per_hour`), or refuses it.
     pub(crate) fn count_registration(&self, client: &ClientInfo) -> Result<Attempt, AttemptError> {
-        let keys: Vec<_> = self.throttle_policy.register_key(client.ip.as_deref()).into_iter().collect();
+        self.count_per_client(self.throttle_policy.register_key(client.ip.as_deref()), client, "registration")
+    }
+
+    /// Counts a password-reset request from `client` (`abuse.forgot_per_ip_per_hour`), or refuses it.
+    pub(crate) fn count_reset_request(&self, client: &ClientInfo) -> Result<Attempt, AttemptError> {
+        self.count_per_client(self.throttle_policy.forgot_key(client.ip.as_deref()), client, "password reset request")
+    }
+
+    fn count_per_client(
+        &self,
+        key: Option<ThrottleKey>,
+        client: &ClientInfo,
+        what: &'static str,
+    ) -> Result<Attempt, AttemptError> {
+        let keys: Vec<_> = key.into_iter().collect();
         if keys.is_empty() {
-            return Ok(Attempt { kind: AttemptKind::Registration, keys, client: client.clone() });
+            return Ok(Attempt { kind: AttemptKind::PerClient, keys, client: client.clone() });
         }
         let now = self.now();
         match self.throttles.reserve_attempt(&keys, now)? {
-            Reserved::Counted(_) => Ok(Attempt { kind: AttemptKind::Registration, keys, client: client.clone() }),
+            Reserved::Counted(_) => Ok(Attempt { kind: AttemptKind::PerClient, keys, client: client.clone() }),
             Reserved::Blocked { until } => {
-                tracing::info!("registration throttled");
+                tracing::info!(what, "throttled");
                 Err(AttemptError::Throttled(Throttled::until(until, now)))
             }
         }
     }
 
     /// A password attempt that succeeded gives its count back: its (client, email) counter is cleared,
-    /// and it no longer counts against the email or the client. A registration keeps counting.
+    /// and it no longer counts against the email or the client. A registration or reset request keeps counting.
     pub(crate) fn attempt_succeeded(&self, attempt: Attempt) -> Result<(), StoreError> {
-        if attempt.kind == AttemptKind::Registration || attempt.keys.is_empty() {
+        if attempt.kind == AttemptKind::PerClient || attempt.keys.is_empty() {
             return Ok(());
         }
         let (clear, release): (Vec<ThrottleKey>, Vec<ThrottleKey>) =

@@ -23,10 +23,26 @@ pub enum EventKind {
     KeyRevoked,
     /// A session started by an operator without a password (`auth-server tokens mint`, for load tests).
     SessionMinted,
+    /// An address proved by its verification link.
+    EmailVerified,
+    /// A verification email asked for again.
+    VerificationSent,
+    /// A reset link asked for (for an address with or without an account).
+    PasswordResetRequested,
+    /// A password set through a reset link.
+    PasswordReset,
+    /// A change of address asked for (the link goes to the new one).
+    EmailChangeRequested,
+    /// The account moved to a new address through its link.
+    EmailChanged,
+    /// A user deleted their own account.
+    AccountDeleted,
+    /// An email not queued: its address had `email.max_per_address_per_hour` emails within the hour.
+    MailCapped,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 22] = [
         Self::Register,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -41,6 +57,14 @@ impl EventKind {
         Self::KeyRotated,
         Self::KeyRevoked,
         Self::SessionMinted,
+        Self::EmailVerified,
+        Self::VerificationSent,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::EmailChangeRequested,
+        Self::EmailChanged,
+        Self::AccountDeleted,
+        Self::MailCapped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +83,14 @@ impl EventKind {
             Self::KeyRotated => "key_rotated",
             Self::KeyRevoked => "key_revoked",
             Self::SessionMinted => "session_minted",
+            Self::EmailVerified => "email_verified",
+            Self::VerificationSent => "verification_sent",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::AccountDeleted => "account_deleted",
+            Self::MailCapped => "mail_capped",
         }
     }
 }

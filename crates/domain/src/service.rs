@@ -1,5 +1,7 @@
+use crate::account_store::{AccountStore, OutboxStore};
 use crate::clock::Clock;
 use crate::event::{EventKind, NewEvent};
+use crate::mail::{MailPolicy, MailSealer, MailWaker};
 use crate::password::PasswordPolicy;
 use crate::password_hasher::PasswordHasher;
 use crate::session::{ClientInfo, SessionId};
@@ -20,19 +22,47 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub throttles: Arc<dyn ThrottleStore>,
     pub events: Arc<dyn EventStore>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub outbox: Arc<dyn OutboxStore>,
 }
 
 impl Stores {
-    pub fn all<S: UserStore + RevocationStore + SessionStore + ThrottleStore + EventStore + 'static>(
-        store: Arc<S>,
-    ) -> Self {
+    pub fn all<S>(store: Arc<S>) -> Self
+    where
+        S: UserStore
+            + RevocationStore
+            + SessionStore
+            + ThrottleStore
+            + EventStore
+            + AccountStore
+            + OutboxStore
+            + 'static,
+    {
         Self {
             users: store.clone(),
             revocations: store.clone(),
             sessions: store.clone(),
             throttles: store.clone(),
-            events: store,
+            events: store.clone(),
+            accounts: store.clone(),
+            outbox: store,
         }
+    }
+}
+
+/// How the service mails (`email.*`): the policy, the key that seals links in the outbox (`None` only
+/// when mail is off), and whom to wake when a row is queued.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub policy: MailPolicy,
+    pub sealer: Option<MailSealer>,
+    pub waker: MailWaker,
+}
+
+impl Mail {
+    /// No email: what needs one is refused.
+    pub fn off() -> Self {
+        Self { policy: MailPolicy::standard(false), sealer: None, waker: MailWaker::default() }
     }
 }
 
@@ -60,6 +90,9 @@ pub struct AuthService {
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) throttles: Arc<dyn ThrottleStore>,
     pub(crate) events: Arc<dyn EventStore>,
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) outbox: Arc<dyn OutboxStore>,
+    pub(crate) mail: Mail,
     pub(crate) throttle_policy: ThrottlePolicy,
     pub(crate) audit_retention: TimeDelta,
     /// Hashes replaced at the configured cost since start (for the metrics).
@@ -81,6 +114,9 @@ impl AuthService {
             sessions: stores.sessions,
             throttles: stores.throttles,
             events: stores.events,
+            accounts: stores.accounts,
+            outbox: stores.outbox,
+            mail: Mail::off(),
             throttle_policy: ThrottlePolicy::standard(),
             audit_retention: TimeDelta::days(90),
             rehashes: AtomicU64::new(0),
@@ -92,6 +128,17 @@ impl AuthService {
             unparsed: tokens.unparsed,
             clock,
         }
+    }
+
+    /// Turns email on (or sets how it works); until then it is off.
+    pub fn with_mail(mut self, mail: Mail) -> Self {
+        self.mail = mail;
+        self
+    }
+
+    /// The mail policy (the API's pages and the sender read it).
+    pub fn mail_policy(&self) -> MailPolicy {
+        self.mail.policy
     }
 
     /// Replaces the attempt limits (the standard ones apply until then).

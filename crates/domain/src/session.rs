@@ -143,6 +143,8 @@ pub enum EndReason {
     PasswordChanged,
     Evicted,
     Revoked,
+    /// The password was set through a reset link: every session ends.
+    PasswordReset,
 }
 
 impl EndReason {
@@ -153,6 +155,7 @@ impl EndReason {
             Self::PasswordChanged => "password_changed",
             Self::Evicted => "evicted",
             Self::Revoked => "revoked",
+            Self::PasswordReset => "password_reset",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::email::Email;
 use crate::event::{Event, EventQuery, NewEvent};
+use crate::mail::{NewLink, NewMail};
 use crate::password_hasher::PasswordHash;
 use crate::session::{ClientInfo, EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy};
 use crate::throttle::{Reserved, ThrottleKey};
@@ -116,14 +117,15 @@ pub enum RotateOutcome {
 }
 
 pub trait UserStore: Send + Sync {
-    /// Inserts the user, and with it the session its registration starts (one transaction); a duplicate
-    /// email (the database's unique index decides) is `EmailTaken`.
-    /// `event` (its user id set by the store) is stored in the same transaction.
+    /// Inserts the user, and with it the session its registration starts and its verification link and
+    /// email (one transaction); a duplicate email (the database's unique index decides) is `EmailTaken`.
+    /// `event` and the email (their user id set by the store) are stored in the same transaction.
     fn insert_user(
         &self,
         new_user: &NewUser,
         session: Option<&NewSession>,
         event: &NewEvent,
+        verification: Option<(&NewLink, &NewMail)>,
     ) -> Result<User, InsertUserError>;
 
     fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, StoreError>;
@@ -136,10 +138,6 @@ pub trait UserStore: Send + Sync {
 
     /// Sets the admin flag; `None` when no user has this email.
     fn set_admin(&self, email: &Email, admin: bool) -> Result<Option<User>, StoreError>;
-
-    /// Deletes the user and (by cascade) their revocations and sessions, and stores `event` (with the
-    /// user's id) in the same transaction; false when no user has this email.
-    fn delete_user(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError>;
 
     /// Replaces `old` with `new` only if `old` is still the stored hash (a password changed meanwhile
     /// wins); whether it did.

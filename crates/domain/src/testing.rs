@@ -1,8 +1,13 @@
 //! In-memory fakes of the storage traits, with the same atomicity as the real ones: every method is one
 //! critical section, as the database's one statement or transaction.
 
+use crate::account_store::{AccountStore, EmailChanged, OutboxStore};
 use crate::email::Email;
 use crate::event::{Event, EventKind, EventQuery, NewEvent};
+use crate::mail::{
+    ClaimedMail, LinkHash, LinkKind, MailCap, NewLink, NewMail, OutboxCounts, OutboxRow, OutboxState, Queued,
+    StoredLink,
+};
 use crate::password_hasher::PasswordHash;
 use crate::session::{EndReason, RefreshClaim, SessionId, SessionInfo, SessionPolicy, StaleRefresh};
 use crate::store::{
@@ -35,6 +40,32 @@ struct Inner {
     counters: HashMap<String, Counter>,
     events: Vec<(Event, Option<String>)>,
     keys: Vec<StoredKey>,
+    links: Vec<MemoryLink>,
+    outbox: Vec<MemoryMail>,
+}
+
+/// An `email_tokens` row.
+#[derive(Debug, Clone)]
+pub struct MemoryLink {
+    pub hash: LinkHash,
+    pub kind: LinkKind,
+    pub user_id: Option<UserId>,
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+}
+
+/// An `outbox` row.
+#[derive(Debug, Clone)]
+pub struct MemoryMail {
+    pub id: i64,
+    pub mail: NewMail,
+    pub state: OutboxState,
+    pub attempts: u64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
 }
 
 /// An attempt counter row.
@@ -116,6 +147,14 @@ impl MemoryStore {
         inner.users.iter().find(|c| c.user.email.as_str() == email).map(|c| c.password_hash.as_str().to_owned())
     }
 
+    pub fn links(&self) -> Vec<MemoryLink> {
+        self.inner.lock().unwrap().links.clone()
+    }
+
+    pub fn mails(&self) -> Vec<MemoryMail> {
+        self.inner.lock().unwrap().outbox.clone()
+    }
+
     pub fn delete_user_by_id(&self, id: UserId) {
         self.inner.lock().unwrap().remove_user(id);
     }
@@ -143,6 +182,49 @@ impl Inner {
         self.users.retain(|c| c.user.id != id);
         self.revoked.retain(|_, r| r.user_id != id);
         self.sessions.retain(|s| s.user_id != id);
+        self.links.retain(|l| l.user_id != Some(id));
+    }
+
+    fn add_mail(&mut self, mail: &NewMail, user: Option<UserId>) {
+        let id = self.outbox.iter().map(|m| m.id).max().unwrap_or(0) + 1;
+        let mail = NewMail { user_id: mail.user_id.or(user), ..mail.clone() };
+        let next_attempt_at = mail.created_at;
+        let state = mail.state;
+        self.outbox.push(MemoryMail { id, mail, state, attempts: 0, next_attempt_at, sent_at: None, last_error: None });
+    }
+
+    fn add_link(&mut self, link: &NewLink, user: Option<UserId>) {
+        if let Some(user) = user {
+            for old in self.links.iter_mut().filter(|l| l.user_id == Some(user) && l.kind == link.kind) {
+                old.voided_at.get_or_insert(link.created_at);
+            }
+        }
+        self.links.push(MemoryLink {
+            hash: link.hash.clone(),
+            kind: link.kind,
+            user_id: user,
+            email: link.email.clone(),
+            expires_at: link.expires_at,
+            used_at: None,
+            voided_at: None,
+        });
+    }
+
+    /// Uses the link if it is usable as `kind`: its user and address.
+    fn use_link(&mut self, hash: &LinkHash, kind: LinkKind, now: DateTime<Utc>) -> Option<(UserId, String)> {
+        let link = self.links.iter_mut().find(|l| &l.hash == hash)?;
+        let usable = link.kind == kind && link.used_at.is_none() && link.voided_at.is_none() && link.expires_at > now;
+        let user = link.user_id.filter(|_| usable)?;
+        link.used_at = Some(now);
+        Some((user, link.email.clone()))
+    }
+
+    fn void_links(&mut self, user: UserId, kinds: &[LinkKind], now: DateTime<Utc>) {
+        for link in self.links.iter_mut().filter(|l| l.user_id == Some(user) && kinds.contains(&l.kind)) {
+            if link.used_at.is_none() {
+                link.voided_at.get_or_insert(now);
+            }
+        }
     }
 
     fn insert_session(&mut self, user: UserId, session: &NewSession, max_per_user: u32) {
@@ -185,17 +267,27 @@ impl UserStore for MemoryStore {
         new_user: &NewUser,
         session: Option<&NewSession>,
         event: &NewEvent,
+        verification: Option<(&NewLink, &NewMail)>,
     ) -> Result<User, InsertUserError> {
         let mut inner = self.check()?;
         if inner.users.iter().any(|c| c.user.email == new_user.email) {
             return Err(InsertUserError::EmailTaken);
         }
         let id = UserId(inner.users.iter().map(|c| c.user.id.0).max().unwrap_or(0) + 1);
-        let user =
-            User { id, email: new_user.email.clone(), admin: new_user.admin, registered_on: new_user.registered_on };
+        let user = User {
+            id,
+            email: new_user.email.clone(),
+            admin: new_user.admin,
+            registered_on: new_user.registered_on,
+            email_verified_at: None,
+        };
         inner.users.push(UserCredentials { user: user.clone(), password_hash: new_user.password_hash.clone() });
         if let Some(session) = session {
             inner.insert_session(id, session, u32::MAX);
+        }
+        if let Some((link, mail)) = verification {
+            inner.add_link(link, Some(id));
+            inner.add_mail(mail, Some(id));
         }
         inner.record(event, event.kind, Some(id));
         Ok(user)
@@ -231,16 +323,6 @@ impl UserStore for MemoryStore {
             c.user.admin = admin;
             c.user.clone()
         }))
-    }
-
-    fn delete_user(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError> {
-        let mut inner = self.check()?;
-        let Some(id) = inner.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id) else {
-            return Ok(false);
-        };
-        inner.remove_user(id);
-        inner.record(event, event.kind, Some(id));
-        Ok(true)
     }
 
     fn replace_password_hash(&self, id: UserId, old: &PasswordHash, new: &PasswordHash) -> Result<bool, StoreError> {
@@ -686,4 +768,253 @@ pub fn memory_service_hashing(
         unparsed: crate::UnparsedText::new(&secret),
     };
     crate::AuthService::new(crate::Stores::all(store), passwords, tokens, clock)
+}
+
+impl AccountStore for MemoryStore {
+    fn queue_mail(
+        &self,
+        user: Option<UserId>,
+        link: Option<&NewLink>,
+        mails: &[NewMail],
+        cap: &MailCap,
+        event: &NewEvent,
+    ) -> Result<Queued, StoreError> {
+        let mut inner = self.check()?;
+        let capped = mails.iter().any(|m| {
+            let sent = inner.outbox.iter().filter(|o| o.mail.recipient == m.recipient && o.mail.created_at > cap.since);
+            sent.count() >= cap.per_address as usize
+        });
+        if capped {
+            return Ok(Queued::Capped);
+        }
+        if let Some(link) = link {
+            inner.add_link(link, user);
+        }
+        for mail in mails {
+            inner.add_mail(mail, user);
+        }
+        inner.record(event, event.kind, user);
+        Ok(Queued::Queued)
+    }
+
+    fn find_link(&self, hash: &LinkHash) -> Result<Option<StoredLink>, StoreError> {
+        Ok(self.check()?.links.iter().find(|l| &l.hash == hash).map(|l| StoredLink {
+            kind: l.kind,
+            user_id: l.user_id,
+            email: l.email.clone(),
+            expires_at: l.expires_at,
+            used: l.used_at.is_some(),
+            voided: l.voided_at.is_some(),
+        }))
+    }
+
+    fn verify_email(
+        &self,
+        hash: &LinkHash,
+        now: DateTime<Utc>,
+        event: &NewEvent,
+    ) -> Result<Option<UserId>, StoreError> {
+        let mut inner = self.check()?;
+        let Some((user, email)) = inner.use_link(hash, LinkKind::Verify, now) else {
+            return Ok(None);
+        };
+        if let Some(c) = inner.users.iter_mut().find(|c| c.user.id == user && c.user.email.as_str() == email) {
+            c.user.email_verified_at.get_or_insert(now);
+        }
+        let event = NewEvent { email: Some(email), ..event.clone() };
+        inner.record(&event, event.kind, Some(user));
+        Ok(Some(user))
+    }
+
+    fn reset_password(
+        &self,
+        hash: &LinkHash,
+        password: &PasswordHash,
+        now: DateTime<Utc>,
+        notice: &NewMail,
+        event: &NewEvent,
+    ) -> Result<Option<UserId>, StoreError> {
+        let mut inner = self.check()?;
+        let Some((user, _)) = inner.use_link(hash, LinkKind::Reset, now) else {
+            return Ok(None);
+        };
+        let Some(c) = inner.users.iter_mut().find(|c| c.user.id == user) else {
+            return Ok(None);
+        };
+        c.password_hash = password.clone();
+        c.user.email_verified_at.get_or_insert(now);
+        inner.end_sessions(user, None, now, EndReason::PasswordReset);
+        inner.void_links(user, &[LinkKind::Reset], now);
+        inner.add_mail(notice, Some(user));
+        inner.record(event, event.kind, Some(user));
+        Ok(Some(user))
+    }
+
+    fn change_email(&self, hash: &LinkHash, now: DateTime<Utc>, event: &NewEvent) -> Result<EmailChanged, StoreError> {
+        let mut inner = self.check()?;
+        let Some(link) = inner.links.iter().find(|l| &l.hash == hash).cloned() else {
+            return Ok(EmailChanged::Invalid);
+        };
+        let (Some(user), true) = (link.user_id, link.kind == LinkKind::Change) else {
+            return Ok(EmailChanged::Invalid);
+        };
+        if link.used_at.is_some() || link.voided_at.is_some() || link.expires_at <= now {
+            return Ok(EmailChanged::Invalid);
+        }
+        let Ok(new) = Email::parse(&link.email) else {
+            return Err(StoreError::Corrupt(format!("email_tokens.email {:?} does not parse", link.email)));
+        };
+        if inner.users.iter().any(|c| c.user.email == new) {
+            return Ok(EmailChanged::Taken);
+        }
+        let Some(c) = inner.users.iter_mut().find(|c| c.user.id == user) else {
+            return Ok(EmailChanged::Invalid);
+        };
+        let old = c.user.email.as_str().to_owned();
+        c.user.email = new.clone();
+        c.user.email_verified_at = Some(now);
+        inner.use_link(hash, LinkKind::Change, now);
+        inner.void_links(user, &[LinkKind::Verify, LinkKind::Reset, LinkKind::Change], now);
+        let event = NewEvent { email: Some(new.as_str().to_owned()), ..event.clone() };
+        inner.record(&event, event.kind, Some(user));
+        Ok(EmailChanged::Changed { user_id: user, old, new: new.as_str().to_owned() })
+    }
+
+    fn delete_account(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        let Some(id) = inner.users.iter().find(|c| &c.user.email == email).map(|c| c.user.id) else {
+            return Ok(false);
+        };
+        inner.remove_user(id);
+        inner.counters.retain(|_, c| c.email.as_deref() != Some(email.as_str()));
+        inner.outbox.retain(|m| !(m.mail.user_id == Some(id) && m.state == OutboxState::Queued));
+        for (e, _) in inner.events.iter_mut() {
+            if e.user_id == Some(id) || e.email.as_deref() == Some(email.as_str()) {
+                e.email = None;
+            }
+        }
+        inner.record(event, event.kind, Some(id));
+        Ok(true)
+    }
+
+    fn prune_links(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let count = inner.links.len();
+        inner.links.retain(|l| l.expires_at >= before);
+        Ok((count - inner.links.len()) as u64)
+    }
+}
+
+impl OutboxStore for MemoryStore {
+    fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedMail>, StoreError> {
+        let mut inner = self.check()?;
+        let mut due: Vec<&mut MemoryMail> =
+            inner.outbox.iter_mut().filter(|m| m.state == OutboxState::Queued && m.next_attempt_at <= now).collect();
+        due.sort_by_key(|m| (m.next_attempt_at, m.id));
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|m| {
+                m.attempts += 1;
+                m.next_attempt_at = lease_until;
+                ClaimedMail {
+                    id: m.id,
+                    kind: m.mail.kind.as_str().to_owned(),
+                    recipient: m.mail.recipient.clone(),
+                    sealed_link: m.mail.sealed_link.clone(),
+                    detail: m.mail.detail.clone(),
+                    attempt: m.attempts,
+                    give_up_at: m.mail.give_up_at,
+                }
+            })
+            .collect())
+    }
+
+    fn mail_sent(&self, id: i64, attempt: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        let row =
+            inner.outbox.iter_mut().find(|m| m.id == id && m.attempts == attempt && m.state == OutboxState::Queued);
+        Ok(row
+            .map(|m| {
+                m.state = OutboxState::Sent;
+                m.sent_at = Some(now);
+                m.mail.sealed_link = None;
+            })
+            .is_some())
+    }
+
+    fn mail_failed(
+        &self,
+        id: i64,
+        attempt: u64,
+        retry_at: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        let row =
+            inner.outbox.iter_mut().find(|m| m.id == id && m.attempts == attempt && m.state == OutboxState::Queued);
+        Ok(row
+            .map(|m| {
+                m.last_error = Some(error.to_owned());
+                match retry_at {
+                    Some(at) => m.next_attempt_at = at,
+                    None => m.state = OutboxState::Dead,
+                }
+            })
+            .is_some())
+    }
+
+    fn outbox_rows(&self, state: Option<&str>, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        let inner = self.check()?;
+        let mut rows: Vec<OutboxRow> = inner
+            .outbox
+            .iter()
+            .filter(|m| state.is_none_or(|s| m.state.as_str() == s))
+            .map(|m| OutboxRow {
+                id: m.id,
+                kind: m.mail.kind.as_str().to_owned(),
+                recipient: m.mail.recipient.clone(),
+                state: m.state.as_str().to_owned(),
+                attempts: m.attempts,
+                created_at: m.mail.created_at,
+                next_attempt_at: m.next_attempt_at,
+                sent_at: m.sent_at,
+                last_error: m.last_error.clone(),
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    fn retry_mail(&self, id: i64, now: DateTime<Utc>, give_up_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut inner = self.check()?;
+        let row =
+            inner.outbox.iter_mut().find(|m| m.id == id && matches!(m.state, OutboxState::Queued | OutboxState::Dead));
+        Ok(row
+            .map(|m| {
+                m.state = OutboxState::Queued;
+                m.next_attempt_at = now;
+                m.mail.give_up_at = give_up_at;
+            })
+            .is_some())
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let inner = self.check()?;
+        let count = |state| inner.outbox.iter().filter(|m| m.state == state).count() as u64;
+        Ok(OutboxCounts { queued: count(OutboxState::Queued), dead: count(OutboxState::Dead) })
+    }
+
+    fn prune_mail(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut inner = self.check()?;
+        let count = inner.outbox.len();
+        inner.outbox.retain(|m| m.state == OutboxState::Queued || m.mail.created_at >= before);
+        Ok((count - inner.outbox.len()) as u64)
+    }
 }

@@ -9,6 +9,9 @@ pub enum ThrottleKind {
     LoginEmail,
     LoginIp,
     RegisterIp,
+    /// Password-reset requests per client (never per address: a limit only known addresses reached would
+    /// tell who is registered).
+    ForgotIp,
 }
 
 impl ThrottleKind {
@@ -18,6 +21,7 @@ impl ThrottleKind {
             Self::LoginEmail => "login_email",
             Self::LoginIp => "login_ip",
             Self::RegisterIp => "register_ip",
+            Self::ForgotIp => "forgot_ip",
         }
     }
 }
@@ -91,6 +95,7 @@ pub struct ThrottlePolicy {
     pub login_email_max_failures: u32,
     pub login_ip_max_failures: u32,
     pub register_per_ip_per_hour: u32,
+    pub forgot_per_ip_per_hour: u32,
 }
 
 impl ThrottlePolicy {
@@ -109,6 +114,7 @@ impl ThrottlePolicy {
             login_email_max_failures: 50,
             login_ip_max_failures: 100,
             register_per_ip_per_hour: 20,
+            forgot_per_ip_per_hour: 20,
         }
     }
 
@@ -119,6 +125,7 @@ impl ThrottlePolicy {
             login_email_max_failures: 0,
             login_ip_max_failures: 0,
             register_per_ip_per_hour: 0,
+            forgot_per_ip_per_hour: 0,
         }
     }
 
@@ -164,15 +171,20 @@ impl ThrottlePolicy {
     /// The counter of registrations from this client, if that limit is on. Past it, the client waits for
     /// the hour's window to end.
     pub fn register_key(&self, ip: Option<&str>) -> Option<ThrottleKey> {
-        (self.register_per_ip_per_hour > 0).then(|| ThrottleKey {
-            kind: ThrottleKind::RegisterIp,
-            id: format!("register_ip:{}", client_subject(ip)),
+        Self::hourly_key(ThrottleKind::RegisterIp, self.register_per_ip_per_hour, ip)
+    }
+
+    /// The counter of password-reset requests from this client, if that limit is on; as registrations.
+    pub fn forgot_key(&self, ip: Option<&str>) -> Option<ThrottleKey> {
+        Self::hourly_key(ThrottleKind::ForgotIp, self.forgot_per_ip_per_hour, ip)
+    }
+
+    fn hourly_key(kind: ThrottleKind, max: u32, ip: Option<&str>) -> Option<ThrottleKey> {
+        (max > 0).then(|| ThrottleKey {
+            kind,
+            id: format!("{}:{}", kind.as_str(), client_subject(ip)),
             email: None,
-            limit: ThrottleLimit {
-                max: self.register_per_ip_per_hour,
-                window: Self::REGISTER_WINDOW,
-                block: Block::UntilWindowEnds,
-            },
+            limit: ThrottleLimit { max, window: Self::REGISTER_WINDOW, block: Block::UntilWindowEnds },
         })
     }
 }

@@ -18,6 +18,8 @@ pub struct User {
     pub email: Email,
     pub admin: bool,
     pub registered_on: DateTime<Utc>,
+    /// When the user proved they read their address (a verification link, a reset, an email change).
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 /// A user with the hash to check a login against.

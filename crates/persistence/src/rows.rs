@@ -12,6 +12,7 @@ pub struct UserRow {
     pub password: String,
     pub registered_on: NaiveDateTime,
     pub admin: bool,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 impl UserRow {
@@ -21,7 +22,14 @@ impl UserRow {
     }
 
     pub fn into_user(self) -> Result<User, StoreError> {
-        AccountRow { id: self.id, email: self.email, registered_on: self.registered_on, admin: self.admin }.into_user()
+        AccountRow {
+            id: self.id,
+            email: self.email,
+            registered_on: self.registered_on,
+            admin: self.admin,
+            email_verified_at: self.email_verified_at,
+        }
+        .into_user()
     }
 }
 
@@ -33,13 +41,20 @@ pub struct AccountRow {
     pub email: String,
     pub registered_on: NaiveDateTime,
     pub admin: bool,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 impl AccountRow {
     pub fn into_user(self) -> Result<User, StoreError> {
         let email = Email::parse(&self.email)
             .map_err(|e| StoreError::Corrupt(format!("users.email of user {} does not parse: {e}", self.id)))?;
-        Ok(User { id: UserId(self.id), email, admin: self.admin, registered_on: self.registered_on.and_utc() })
+        Ok(User {
+            id: UserId(self.id),
+            email,
+            admin: self.admin,
+            registered_on: self.registered_on.and_utc(),
+            email_verified_at: self.email_verified_at.map(|t| t.and_utc()),
+        })
     }
 }
 

@@ -8,6 +8,7 @@ diesel::table! {
         password -> Text,
         registered_on -> Timestamp,
         admin -> Bool,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -74,9 +75,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Text,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        recipient -> Text,
+        user_id -> Nullable<BigInt>,
+        sealed_link -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        state -> Text,
+        attempts -> BigInt,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        give_up_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(revoked_tokens -> users (user_id));
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions, auth_events);
+diesel::allow_tables_to_appear_in_same_query!(users, revoked_tokens, sessions, auth_events, email_tokens, outbox);
 
 diesel::table! {
     readiness_probe (id) {

@@ -100,7 +100,7 @@ fn chattr(flag: &str, files: &[PathBuf]) {
 
 #[test]
 fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
-    let Some(fs) = Tmpfs::mount("448k") else { return };
+    let Some(fs) = Tmpfs::mount("576k") else { return };
     let path = fs.path().join("auth.db");
     let store = open(&path);
     assert_eq!(store.check_ready(), Ok(()));
@@ -108,7 +108,7 @@ fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
     let mut reported = Vec::new();
     let mut failures = 0;
     for n in 0..1500 {
-        match store.insert_user(&new_user(n), None, &ev(EventKind::Register)) {
+        match store.insert_user(&new_user(n), None, &ev(EventKind::Register), None) {
             Ok(user) => reported.push(user.email.as_str().to_owned()),
             Err(auth_domain::InsertUserError::Store(StoreError::Query(_))) => failures += 1,
             Err(other) => panic!("unexpected {other:?}"),
@@ -121,7 +121,7 @@ fn on_a_full_filesystem_every_reported_insert_is_stored_and_the_rest_fail() {
     // Room again: the same store recovers without a restart.
     let status = Command::new("mount").args(["-o", "remount,size=4m"]).arg(fs.path()).status().unwrap();
     assert!(status.success());
-    let user = store.insert_user(&new_user(99_999), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user(99_999), None, &ev(EventKind::Register), None).unwrap();
     assert!(stored_emails(&path).contains(&user.email.as_str().to_owned()));
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -133,7 +133,7 @@ fn immutable_files_refuse_writes_and_readiness() {
     // Kept open so that the -wal and -shm files stay; its connections keep writing through the handles
     // they opened before the change (and what they write is stored).
     let earlier = open(&path);
-    earlier.insert_user(&new_user(1), None, &ev(EventKind::Register)).unwrap();
+    earlier.insert_user(&new_user(1), None, &ev(EventKind::Register), None).unwrap();
     let email = Email::parse("user1@example.com").unwrap();
     let files: Vec<PathBuf> =
         ["", "-wal", "-shm"].iter().map(|s| PathBuf::from(format!("{}{s}", path.display()))).collect();
@@ -145,7 +145,7 @@ fn immutable_files_refuse_writes_and_readiness() {
     for n in 2..22 {
         assert!(
             matches!(
-                store.insert_user(&new_user(n), None, &ev(EventKind::Register)),
+                store.insert_user(&new_user(n), None, &ev(EventKind::Register), None),
                 Err(auth_domain::InsertUserError::Store(_))
             ),
             "insert {n} reported success on an immutable file"

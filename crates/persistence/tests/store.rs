@@ -1,7 +1,8 @@
 use auth_domain::{
-    Email, EventKind, EventQuery, EventStore, InsertUserError, KeyStore, LiveAfter, LoginSubject, LogoutScope,
-    NewEvent, NewRevocation, NewUser, PasswordHash, Reserved, RevocationStore, RevokeOutcome, SessionId, SessionStore,
-    StoreError, StoredKey, ThrottlePolicy, ThrottleStore, TokenCheck, TokenId, TokenLookup, UserId, UserStore,
+    AccountStore, Email, EventKind, EventQuery, EventStore, InsertUserError, KeyStore, LiveAfter, LoginSubject,
+    LogoutScope, NewEvent, NewRevocation, NewUser, PasswordHash, Reserved, RevocationStore, RevokeOutcome, SessionId,
+    SessionStore, StoreError, StoredKey, ThrottlePolicy, ThrottleStore, TokenCheck, TokenId, TokenLookup, UserId,
+    UserStore,
 };
 use auth_persistence::{DatabaseUrl, DieselStore, PoolSettings, run_migrations};
 use auth_testkit::{Backend, TestDatabase, on_both_backends};
@@ -111,6 +112,7 @@ fn migrations_apply_once(backend: Backend) {
             "20261130000005".to_owned(),
             "20261130000006".to_owned(),
             "20261204000001".to_owned(),
+            "20261205000001".to_owned(),
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -121,7 +123,7 @@ fn migrations_apply_once(backend: Backend) {
 fn insert_user_stores_the_row(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     assert_eq!(user.email.as_str(), "joe@gmail.com");
     assert!(!user.admin);
     assert_eq!(user.registered_on, t0());
@@ -137,9 +139,9 @@ fn insert_user_stores_the_row(backend: Backend) {
 fn duplicate_email_is_email_taken(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     assert_eq!(
-        store.insert_user(&new_user("JOE@gmail.com"), None, &ev(EventKind::Register)).unwrap_err(),
+        store.insert_user(&new_user("JOE@gmail.com"), None, &ev(EventKind::Register), None).unwrap_err(),
         InsertUserError::EmailTaken
     );
     assert_eq!(db.users().len(), 1);
@@ -156,7 +158,7 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
             let (store, barrier) = (store.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                store.insert_user(&new_user("race@gmail.com"), None, &ev(EventKind::Register))
+                store.insert_user(&new_user("race@gmail.com"), None, &ev(EventKind::Register), None)
             })
         })
         .collect();
@@ -169,7 +171,7 @@ fn concurrent_inserts_of_one_email_make_one_user(backend: Backend) {
 fn finds_credentials_by_email(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let found = store.find_credentials_by_email(&Email::parse("Joe@Gmail.com").unwrap()).unwrap().unwrap();
     assert_eq!(found.user, user);
     assert_eq!(found.password_hash, new_user("joe@gmail.com").password_hash);
@@ -180,7 +182,7 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
     use std::sync::atomic::Ordering;
     let db = TestDatabase::new(backend);
     let store = one_connection_store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     assert_eq!(store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(), RevokeOutcome::Revoked);
 
@@ -196,7 +198,7 @@ fn finds_user_with_revocation_in_one_query(backend: Backend) {
 fn revoke_stores_one_row_and_reports_repeats(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     assert_eq!(store.logout(&rev, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap(), RevokeOutcome::Revoked);
     assert_eq!(
@@ -224,7 +226,7 @@ fn revoke_for_a_missing_user_is_unknown_user(backend: Backend) {
 fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     let barrier = Arc::new(Barrier::new(10));
     let handles: Vec<_> = (0..10)
@@ -245,7 +247,7 @@ fn concurrent_revokes_of_one_jti_succeed_once(backend: Backend) {
 fn prune_deletes_only_expired_rows(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let expired = revocation(user.id, t0() - TimeDelta::seconds(1));
     let live = revocation(user.id, t0() + TimeDelta::seconds(1));
     store.logout(&expired, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
@@ -262,7 +264,7 @@ fn prune_deletes_only_expired_rows(backend: Backend) {
 fn prune_deletes_every_expired_row_in_batches(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db).with_prune_batch(3);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let expired: Vec<_> = (0..7).map(|_| revocation(user.id, t0() - TimeDelta::seconds(1))).collect();
     let live = revocation(user.id, t0() + TimeDelta::seconds(1));
     for rev in expired.iter().chain([&live]) {
@@ -285,7 +287,7 @@ fn prune_deletes_every_expired_row_in_batches(backend: Backend) {
 fn deleting_a_user_deletes_their_revocations(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     store
         .logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local, &ev(EventKind::Logout))
         .unwrap();
@@ -296,9 +298,9 @@ fn deleting_a_user_deletes_their_revocations(backend: Backend) {
 fn set_admin_and_delete_user(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let admin = NewUser { admin: true, ..new_user("root@gmail.com") };
-    assert!(store.insert_user(&admin, None, &ev(EventKind::Register)).unwrap().admin);
+    assert!(store.insert_user(&admin, None, &ev(EventKind::Register), None).unwrap().admin);
     let email = Email::parse("joe@gmail.com").unwrap();
     assert!(store.set_admin(&email, true).unwrap().unwrap().admin);
     assert_eq!(db.users().iter().map(|u| u.admin).collect::<Vec<_>>(), vec![true, true]);
@@ -306,8 +308,8 @@ fn set_admin_and_delete_user(backend: Backend) {
     store
         .logout(&revocation(user.id, t0() + TimeDelta::hours(1)), None, LogoutScope::Local, &ev(EventKind::Logout))
         .unwrap();
-    assert!(store.delete_user(&email, &ev(EventKind::UserDeleted)).unwrap());
-    assert!(!store.delete_user(&email, &ev(EventKind::UserDeleted)).unwrap());
+    assert!(store.delete_account(&email, &ev(EventKind::UserDeleted)).unwrap());
+    assert!(!store.delete_account(&email, &ev(EventKind::UserDeleted)).unwrap());
     assert_eq!(db.users().len(), 1);
     assert!(db.revocations().is_empty());
 }
@@ -321,7 +323,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(9)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(10)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }
@@ -340,7 +342,7 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = one_connection_store(&db);
     let live = new_session(t0());
-    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register), None).unwrap();
     let ended = new_session(t0());
     store.start_session(user.id, &ended, 50, &ev(EventKind::LoginSucceeded)).unwrap();
     assert!(
@@ -358,7 +360,7 @@ fn token_check_reads_the_session_in_the_same_statement(backend: Backend) {
     assert_eq!(state(None), SessionState::NotNamed);
     assert_eq!(queries.load(Ordering::SeqCst), 4);
     // another user's session is missing for this one
-    let ann = store.insert_user(&new_user("ann@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let ann = store.insert_user(&new_user("ann@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     assert_eq!(check_token(&store, ann.id, &jti, Some(live.id)).unwrap().session, SessionState::Missing);
 }
 
@@ -369,7 +371,7 @@ fn a_session_past_its_lifetime_is_ended_for_the_token_check(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
     let session = new_session(t0());
-    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session), &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session), &ev(EventKind::Register), None).unwrap();
     let lookup = TokenLookup { user_id: user.id, jti: TokenId::new_random(), session: Some(session.id) };
     let at = |active_after, started_after| {
         store.check_tokens(std::slice::from_ref(&lookup), LiveAfter { active_after, started_after }).unwrap()[0]
@@ -391,7 +393,7 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = one_connection_store(&db);
     let live = new_session(t0());
-    let joe = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register)).unwrap();
+    let joe = store.insert_user(&new_user("joe@gmail.com"), Some(&live), &ev(EventKind::Register), None).unwrap();
     let ended = new_session(t0());
     store.start_session(joe.id, &ended, 50, &ev(EventKind::LoginSucceeded)).unwrap();
     store.end_session(joe.id, ended.id, t0(), auth_domain::EndReason::Logout, &ev(EventKind::SessionEnded)).unwrap();
@@ -400,7 +402,7 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
     store.logout(&revoked_alone, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
     // ann's session lives on with one revoked token, as an earlier version's logout?scope=others left it
     let keeps = new_session(t0());
-    let ann = store.insert_user(&new_user("ann@gmail.com"), Some(&keeps), &ev(EventKind::Register)).unwrap();
+    let ann = store.insert_user(&new_user("ann@gmail.com"), Some(&keeps), &ev(EventKind::Register), None).unwrap();
     let revoked_in_session = revocation(ann.id, t0() + TimeDelta::hours(1));
     store.logout(&revoked_in_session, None, LogoutScope::Local, &ev(EventKind::Logout)).unwrap();
     db.execute(&format!("UPDATE sessions SET tokens_revoked = TRUE WHERE id = '{}'", keeps.id));
@@ -456,7 +458,7 @@ fn token_checks_in_a_batch_answer_as_the_single_check(backend: Backend) {
 fn a_logout_is_seen_by_every_thread_at_once(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let rev = revocation(user.id, t0() + TimeDelta::hours(1));
     let readers: Vec<_> = (0..3)
         .map(|_| {
@@ -487,7 +489,7 @@ fn rotation_is_one_compare_and_swap(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
     let session = new_session(t0());
-    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session), &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), Some(&session), &ev(EventKind::Register), None).unwrap();
     let policy = SessionPolicy::default();
     let barrier = Arc::new(Barrier::new(20));
     let handles: Vec<_> = (0..20)
@@ -530,7 +532,7 @@ fn rotation_is_one_compare_and_swap(backend: Backend) {
 fn sessions_beyond_the_bound_and_past_their_time_go(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let sessions: Vec<_> = (0..3).map(|i| new_session(t0() + TimeDelta::seconds(i))).collect();
     for s in &sessions {
         store.start_session(user.id, s, 2, &ev(EventKind::LoginSucceeded)).unwrap();
@@ -551,7 +553,7 @@ fn sessions_beyond_the_bound_and_past_their_time_go(backend: Backend) {
 fn concurrent_session_starts_of_one_user_keep_the_bound(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = Arc::new(store(&db));
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let (threads, rounds, bound) = (8, 12, 3);
     let barrier = Arc::new(Barrier::new(threads));
     let handles: Vec<_> = (0..threads)
@@ -582,7 +584,7 @@ fn concurrent_session_starts_of_one_user_keep_the_bound(backend: Backend) {
 fn a_rehash_replaces_only_the_hash_it_read(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register)).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &ev(EventKind::Register), None).unwrap();
     let old = new_user("joe@gmail.com").password_hash;
     let rehashed = PasswordHash::from_stored(format!("$2b$12${}", "r".repeat(53)));
     let changed = PasswordHash::from_stored(format!("$2b$12${}", "c".repeat(53)));
@@ -660,14 +662,15 @@ fn attempt_counters_are_shared_and_lose_no_count(backend: Backend) {
     assert_eq!(db.counters().into_iter().map(|c| c.id).collect::<Vec<_>>(), ["login_pair:203.0.113.1 ann@gmail.com"]);
 }
 
-/// Events: stored whole, found by email (also a deleted user's), aggregated by key, pruned by age.
+/// Events: stored whole, found by email, aggregated by key, pruned by age; a deleted user's stay, without
+/// the address.
 fn events_are_stored_found_aggregated_and_pruned(backend: Backend) {
     let db = TestDatabase::new(backend);
     let store = store(&db);
     let mut register = ev(EventKind::Register);
     register.email = Some("joe@gmail.com".to_owned());
     register.client = auth_domain::ClientInfo::new(Some("agent/1"), Some("192.0.2.1".to_owned()));
-    let user = store.insert_user(&new_user("joe@gmail.com"), None, &register).unwrap();
+    let user = store.insert_user(&new_user("joe@gmail.com"), None, &register, None).unwrap();
     let logout = NewEvent { at: t0() + TimeDelta::days(50), user_id: Some(user.id), ..ev(EventKind::Logout) };
     store.logout(&revocation(user.id, t0() + TimeDelta::days(51)), None, LogoutScope::Local, &logout).unwrap();
     let throttled = NewEvent { email: Some("ann@gmail.com".to_owned()), ..ev(EventKind::LoginThrottled) };
@@ -689,8 +692,19 @@ fn events_are_stored_found_aggregated_and_pruned(backend: Backend) {
         all.iter().map(|e| (e.kind.as_str(), e.count)).collect::<Vec<_>>(),
         [("logout", 1), ("login_throttled", 3), ("register", 1)]
     );
-    assert!(store.delete_user(&Email::parse("joe@gmail.com").unwrap(), &ev(EventKind::UserDeleted)).unwrap());
-    assert_eq!(store.events(&query(Some("joe@gmail.com"))).unwrap().len(), 3, "a deleted user's events are found");
+    assert!(store.delete_account(&Email::parse("joe@gmail.com").unwrap(), &ev(EventKind::UserDeleted)).unwrap());
+    assert!(store.events(&query(Some("joe@gmail.com"))).unwrap().is_empty(), "the address left the events");
+    let kept = store.events(&query(None)).unwrap();
+    assert_eq!(
+        kept.iter().map(|e| (e.kind.as_str(), e.user_id, e.email.as_deref())).collect::<Vec<_>>(),
+        [
+            ("logout", Some(user.id), None),
+            ("user_deleted", Some(user.id), None),
+            ("login_throttled", None, Some("ann@gmail.com")),
+            ("register", Some(user.id), None)
+        ],
+        "the user's events stay, without the address; others' are untouched"
+    );
     assert_eq!(store.prune_events(t0() + TimeDelta::days(1)).unwrap(), 3);
     assert_eq!(db.event_kinds(), [("logout".to_owned(), 1)]);
 }

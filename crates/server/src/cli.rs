@@ -58,6 +58,11 @@ enum Command {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
     },
+    /// The email outbox: what was queued, sent or given up
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Inspect the settings
     Config {
         #[command(subcommand)]
@@ -82,7 +87,8 @@ enum UserCommand {
         #[arg(long, action = clap::ArgAction::Set, value_parser = clap::value_parser!(bool))]
         admin: bool,
     },
-    /// Delete a user, their revoked tokens and their sessions
+    /// Delete a user as DELETE /auth/account does: their sessions, tokens, links, counters and unsent
+    /// emails go; their events stay, without the address
     Delete {
         #[arg(long)]
         email: String,
@@ -101,6 +107,25 @@ enum UserCommand {
     Unlock {
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// The newest rows, tab-separated (never a link): id, kind, recipient, state, attempts, created, next
+    /// attempt, sent, last error
+    List {
+        /// Only rows in this state
+        #[arg(long, value_parser = ["queued", "sent", "dead", "no_account"])]
+        state: Option<String>,
+        /// At most this many (1 to 1000)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+    },
+    /// Queue a given-up (dead) or waiting email again: due now, with a fresh email.max_attempt_hours
+    Retry {
+        /// The row's id (`outbox list`)
+        id: i64,
     },
 }
 
@@ -222,6 +247,22 @@ impl Cli {
                 }
                 Ok(())
             }
+            Command::Outbox { command: OutboxCommand::List { state, limit } } => {
+                let rows =
+                    Components::build(settings, Arc::new(SystemClock))?.service().outbox(state.as_deref(), limit)?;
+                report(&outbox_table(&rows));
+                Ok(())
+            }
+            Command::Outbox { command: OutboxCommand::Retry { id } } => {
+                if !Components::build(settings, Arc::new(SystemClock))?.service().retry_mail(id)? {
+                    return Err(format!("no unsent email has the id {id}").into());
+                }
+                report(&format!(
+                    "email {id} queued again; a running instance sends it within {} seconds",
+                    OUTBOX_POLL_SECS
+                ));
+                Ok(())
+            }
             Command::Events { email, since, limit } => {
                 let email = email.map(|e| auth_domain::Email::parse(&e).map(|e| e.as_str().to_owned())).transpose()?;
                 let query = auth_domain::EventQuery { email, since, limit };
@@ -252,6 +293,30 @@ impl Cli {
             }
         }
     }
+}
+
+/// How often a running instance looks for due emails without a wake-up (`outbox_sender.rs`).
+pub(crate) const OUTBOX_POLL_SECS: u64 = 5;
+
+/// One line per outbox row (tab-separated, a header first).
+fn outbox_table(rows: &[auth_domain::OutboxRow]) -> String {
+    let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut lines = vec!["id\tkind\trecipient\tstate\tattempts\tcreated\tnext attempt\tsent\tlast error".to_owned()];
+    for row in rows {
+        lines.push(format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            row.id,
+            row.kind,
+            row.recipient,
+            row.state,
+            row.attempts,
+            time(row.created_at),
+            time(row.next_attempt_at),
+            row.sent_at.map_or_else(|| "-".to_owned(), time),
+            row.last_error.as_deref().unwrap_or("-").replace(['\t', '\n'], " ")
+        ));
+    }
+    lines.join("\n")
 }
 
 /// One line per key (tab-separated, a header first); `-` for a date that is not set yet.

@@ -6,6 +6,7 @@ mod healthcheck;
 pub mod http;
 mod key_task;
 mod listener;
+mod outbox_sender;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

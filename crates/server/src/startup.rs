@@ -37,6 +37,8 @@ pub enum StartupError {
     Keys(#[from] auth_domain::KeyError),
     #[error("cannot start the token-check or bcrypt threads: {0}")]
     Threads(std::io::Error),
+    #[error("email: {0}")]
+    Mail(String),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
 }
@@ -75,6 +77,9 @@ pub struct Components {
     proxies: web::Data<TrustedProxies>,
     readiness: web::Data<dyn Readiness>,
     metrics: MetricsPlacement,
+    /// With email on, what renders and sends it, and the sender's wake-up (a row was queued here).
+    mailer: Option<Arc<auth_mail::Mailer>>,
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Components {
@@ -114,9 +119,12 @@ impl Components {
             hasher: PasswordHasher::with_bcrypt(settings.password.bcrypt_cost, Bcrypt::on(Arc::new(engine)))?,
             policy: PasswordPolicy { min_length: settings.password.min_length },
         };
+        let outbox_wake = Arc::new(tokio::sync::Notify::new());
+        let (mail, mailer) = mail(settings, &outbox_wake)?;
         let service = AuthService::new(Stores::all(store.clone()), passwords, tokens, clock.clone())
             .with_throttle_policy(ThrottlePolicy::from(&settings.abuse))
-            .with_audit_retention(settings.audit.retention());
+            .with_audit_retention(settings.audit.retention())
+            .with_mail(mail);
         let proxies = settings.server.trusted_proxies().map_err(StartupError::TrustedProxies)?;
         let readiness: Arc<dyn Readiness> = store.clone();
         let service = Arc::new(service);
@@ -139,7 +147,20 @@ impl Components {
             proxies: web::Data::new(proxies),
             readiness: web::Data::from(readiness),
             metrics: MetricsPlacement::of(&settings.metrics),
+            mailer,
+            outbox_wake,
         })
+    }
+
+    /// Sends what the outbox holds; `None` without email. Runs until the returned task is aborted.
+    pub fn spawn_outbox_sender(&self) -> Option<actix_web::rt::task::JoinHandle<()>> {
+        let mailer = self.mailer.clone()?;
+        Some(crate::outbox_sender::spawn(
+            self.service.clone().into_inner(),
+            mailer,
+            self.outbox_wake.clone(),
+            self.clock.clone(),
+        ))
     }
 
     /// Reads the signing keys on their schedule and whenever a token names a key not read yet; `None`
@@ -245,6 +266,7 @@ impl Application {
         let mut background =
             vec![spawn_pruning(components.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs))];
         background.extend(components.spawn_key_task());
+        background.extend(components.spawn_outbox_sender());
         if components.metrics != MetricsPlacement::Off {
             background.push(crate::http::spawn_metrics_upkeep());
         }
@@ -283,6 +305,27 @@ impl Application {
         tracing::info!("auth-service stopped");
         result
     }
+}
+
+/// How the service mails (`email.*`), and with email on the mailer that sends it.
+fn mail(
+    settings: &Settings,
+    wake: &Arc<tokio::sync::Notify>,
+) -> Result<(auth_domain::Mail, Option<Arc<auth_mail::Mailer>>), StartupError> {
+    let email = &settings.email;
+    if !email.enabled() {
+        return Ok((auth_domain::Mail::off(), None));
+    }
+    let kek = KeyEncryptionKey::from_base64(settings.tokens.key_encryption_key.expose_secret())?;
+    let mailer_settings = email.mailer().map_err(|e| StartupError::Mail(e.to_string()))?;
+    let mailer = auth_mail::Mailer::new(mailer_settings).map_err(|e| StartupError::Mail(e.to_string()))?;
+    let waker = wake.clone();
+    let mail = auth_domain::Mail {
+        policy: email.policy(),
+        sealer: Some(auth_domain::MailSealer::new(Arc::new(kek))),
+        waker: auth_domain::MailWaker::new(move || waker.notify_one()),
+    };
+    Ok((mail, Some(Arc::new(mailer))))
 }
 
 /// Raises the soft open-file limit to the hard one, then sizes the connection cap from it.
@@ -324,6 +367,8 @@ fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_w
                     metrics::counter!("auth_sessions_pruned_total").increment(pruned.sessions);
                     metrics::counter!("auth_attempt_counters_pruned_total").increment(pruned.counters);
                     metrics::counter!("auth_events_pruned_total").increment(pruned.events);
+                    metrics::counter!("auth_outbox_pruned_total").increment(pruned.mails);
+                    metrics::counter!("auth_links_pruned_total").increment(pruned.links);
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired revocations failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "pruning task failed"),

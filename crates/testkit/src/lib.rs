@@ -6,8 +6,10 @@
 //! ends. SQLite tests get a file in a temporary directory.
 
 mod proxy;
+mod smtp;
 
 pub use proxy::TcpProxy;
+pub use smtp::{Mailbox, ReceivedMail, SmtpServer};
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
@@ -37,6 +39,54 @@ pub struct StoredUser {
     pub registered_on: NaiveDateTime,
     #[diesel(sql_type = Bool)]
     pub admin: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub email_verified_at: Option<NaiveDateTime>,
+}
+
+/// A link row (`email_tokens`).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredLink {
+    #[diesel(sql_type = Text)]
+    pub token_hash: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub user_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub expires_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub used_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub voided_at: Option<NaiveDateTime>,
+}
+
+/// An outbox row (`outbox`).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StoredMail {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub recipient: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub user_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub sealed_link: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub detail: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub state: String,
+    #[diesel(sql_type = BigInt)]
+    pub attempts: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    pub sent_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub last_error: Option<String>,
 }
 
 /// A signing key row (`signing_keys`).
@@ -189,7 +239,7 @@ impl TestDatabase {
     }
 
     pub fn users(&self) -> Vec<StoredUser> {
-        self.load("SELECT id, email, password, registered_on, admin FROM users ORDER BY id")
+        self.load("SELECT id, email, password, registered_on, admin, email_verified_at FROM users ORDER BY id")
     }
 
     /// `(kind, count)` of every security event, in the order they were stored.
@@ -219,6 +269,22 @@ impl TestDatabase {
     pub fn counters(&self) -> Vec<StoredCounter> {
         self.load(
             "SELECT id, kind, email, window_started_at, attempts, blocked_until FROM attempt_counters ORDER BY id",
+        )
+    }
+
+    /// Every link row, oldest first.
+    pub fn links(&self) -> Vec<StoredLink> {
+        self.load(
+            "SELECT token_hash, kind, user_id, email, created_at, expires_at, used_at, voided_at FROM email_tokens \
+             ORDER BY created_at, token_hash",
+        )
+    }
+
+    /// Every outbox row, by id.
+    pub fn mails(&self) -> Vec<StoredMail> {
+        self.load(
+            "SELECT id, kind, recipient, user_id, sealed_link, detail, state, attempts, sent_at, last_error FROM outbox \
+             ORDER BY id",
         )
     }
 

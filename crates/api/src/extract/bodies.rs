@@ -25,3 +25,61 @@ string_fields_body! {
         new_password,
     }
 }
+
+string_fields_body! {
+    /// `{"token": "..."}`: the token of a link sent by email
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = LinkTokenRequest)]
+    LinkTokenRequest {
+        /// The `token` parameter of the link (43 characters)
+        #[schema(value_type = String, min_length = 43, max_length = 43)]
+        token,
+    }
+}
+
+string_fields_body! {
+    /// `{"email": "..."}`
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = ForgotPasswordRequest)]
+    ForgotPasswordRequest {
+        #[schema(value_type = String, format = Email, max_length = 254, example = "joe@gmail.com")]
+        email,
+    }
+}
+
+string_fields_body! {
+    /// `{"token": "...", "new_password": "..."}`
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = PasswordResetRequest)]
+    PasswordResetRequest {
+        /// The `token` parameter of the reset link
+        #[schema(value_type = String, min_length = 43, max_length = 43)]
+        token,
+        /// As at registration: `password.min_length` (default 6) to 128 characters
+        #[schema(value_type = String, format = Password, max_length = 128)]
+        new_password,
+    }
+}
+
+string_fields_body! {
+    /// `{"new_email": "...", "current_password": "..."}`
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = EmailChangeRequest)]
+    EmailChangeRequest {
+        /// As at registration
+        #[schema(value_type = String, format = Email, max_length = 254, example = "joe.new@gmail.com")]
+        new_email,
+        #[schema(value_type = String, format = Password)]
+        current_password,
+    }
+}
+
+string_fields_body! {
+    /// `{"current_password": "..."}`
+    #[derive(utoipa::ToSchema)]
+    #[schema(as = AccountDeletionRequest)]
+    AccountDeletionRequest {
+        #[schema(value_type = String, format = Password)]
+        current_password,
+    }
+}

@@ -6,7 +6,10 @@ mod json;
 mod json_object;
 
 pub use authenticated::Authenticated;
-pub use bodies::{PasswordChangeRequest, RefreshRequest};
+pub use bodies::{
+    AccountDeletionRequest, EmailChangeRequest, ForgotPasswordRequest, LinkTokenRequest, PasswordChangeRequest,
+    PasswordResetRequest, RefreshRequest,
+};
 pub use client_info::ClientDetails;
 pub use credentials::Credentials;
 pub use json::MAX_BODY_BYTES;

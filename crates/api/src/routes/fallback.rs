@@ -7,9 +7,10 @@ pub async fn not_found() -> HttpResponse {
     ApiError::NotFound.error_response()
 }
 
-pub async fn method_not_allowed(allowed: Method) -> HttpResponse {
+pub async fn method_not_allowed(allowed: Vec<Method>) -> HttpResponse {
     let mut response = ApiError::MethodNotAllowed.error_response();
-    if let Ok(value) = HeaderValue::from_str(allowed.as_str()) {
+    let allowed: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
         response.headers_mut().insert(ALLOW, value);
     }
     response

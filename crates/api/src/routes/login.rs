@@ -1,8 +1,7 @@
-use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{ClientDetails, Credentials};
-use crate::hash_limiter::HashLimiter;
+use crate::hash_limiter::{HashLimiter, begin_then_hash};
 use crate::observe::{outcome, record_user};
 use crate::wire::TokenBody;
 use actix_web::{HttpResponse, web};
@@ -17,6 +16,7 @@ use auth_domain::AuthService;
     responses(
         (status = 200, description = "Logged in; the body carries an access token and a refresh token", body = TokenBody),
         (status = 400, description = "Invalid JSON or field", body = crate::wire::MessageBody),
+        (status = 403, description = "`Email not verified.`: `email.require_verification` holds and the address is not verified (told only after the password was right)", body = crate::wire::MessageBody),
         (status = 404, description = "`User does not exist.`", body = crate::wire::MessageBody),
         (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
         (status = 413, description = "Body over 64 KiB", body = crate::wire::MessageBody),
@@ -41,10 +41,8 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(TokenBody::new("Successfully logged in.", &issued)))
 }
 
-/// A login is two steps on the blocking pool, not one: the attempt is counted (and refused when
-/// throttled) before it takes a hash slot, so a throttled login never waits behind the hashes of others,
-/// and parallel guesses cannot all pass the limit before any is counted. An attempt that gets no slot
-/// (the queue is full, the client gone) is given back: it was never tried.
+/// A login is two steps on the blocking pool (`begin_then_hash`): counted, and refused when throttled,
+/// before it takes a hash slot.
 async fn login_in_two_steps(
     service: std::sync::Arc<AuthService>,
     hashes: &HashLimiter,
@@ -56,15 +54,12 @@ async fn login_in_two_steps(
         return Err(ApiError::ClientGone);
     }
     let Credentials { email, password } = credentials;
-    let begin = service.clone();
-    let attempt = run_blocking(move || begin.begin_login(&email, client.0)).await?;
-    let slot = match hashes.acquire(connection).await {
-        Ok(slot) => slot,
-        Err(e) => {
-            let abandon = service.clone();
-            let _ = run_blocking(move || abandon.abandon(attempt.into_attempt())).await;
-            return Err(e);
-        }
-    };
-    slot.run(move || service.finish_login(attempt, &password)).await
+    begin_then_hash(
+        service,
+        hashes,
+        connection,
+        move |service| service.begin_login(&email, client.0),
+        move |service, attempt| service.finish_login(attempt, &password),
+    )
+    .await
 }

@@ -1,8 +1,7 @@
-use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, ClientDetails, PasswordChangeRequest};
-use crate::hash_limiter::HashLimiter;
+use crate::hash_limiter::{HashLimiter, begin_then_hash};
 use crate::observe::{outcome, record_user};
 use crate::wire::MessageBody;
 use actix_web::{HttpResponse, web};
@@ -36,20 +35,15 @@ pub async fn change_password(
     body: PasswordChangeRequest,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChangeRequest { current_password, new_password } = body;
-    let service = service.into_inner();
     // Counted with the account's failed logins before it takes a hash slot (as a login is).
-    let begin = service.clone();
-    let result =
-        match run_blocking(move || begin.begin_password_change(&caller.into_inner(), new_password, client.0)).await {
-            Ok(change) => match hashes.acquire(&connection).await {
-                Ok(slot) => slot.run(move || service.finish_password_change(change, &current_password)).await,
-                Err(e) => {
-                    let _ = run_blocking(move || service.abandon(change.into_attempt())).await;
-                    Err(e)
-                }
-            },
-            Err(e) => Err(e),
-        };
+    let result = begin_then_hash(
+        service.into_inner(),
+        &hashes,
+        &connection,
+        move |service| service.begin_password_change(&caller.into_inner(), new_password, client.0),
+        move |service, change| service.finish_password_change(change, &current_password),
+    )
+    .await;
     metrics::counter!("auth_password_changes_total", "outcome" => outcome(&result, "changed")).increment(1);
     record_user(result?);
     Ok(HttpResponse::Ok().json(MessageBody::success("Password changed.")))

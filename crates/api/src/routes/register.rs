@@ -1,10 +1,9 @@
-use crate::blocking::run_blocking;
 use crate::client::ClientConnection;
 use crate::error::ApiError;
 use crate::extract::{ClientDetails, Credentials};
-use crate::hash_limiter::HashLimiter;
+use crate::hash_limiter::{HashLimiter, begin_then_hash};
 use crate::observe::{outcome, record_user};
-use crate::wire::TokenBody;
+use crate::wire::{MessageBody, TokenBody};
 use actix_web::{HttpResponse, web};
 use auth_domain::AuthService;
 
@@ -15,7 +14,7 @@ use auth_domain::AuthService;
     tag = "auth",
     request_body(content = crate::extract::Credentials, content_type = "application/json"),
     responses(
-        (status = 201, description = "Registered; the body carries an access token and a refresh token", body = TokenBody),
+        (status = 201, description = "Registered; the body carries an access token and a refresh token. With `email.require_verification`: `Successfully registered. Check your email to verify your address.` and no tokens (the login waits for the verification link)", body = TokenBody),
         (status = 202, description = "`User already exists. Please Log in.`", body = crate::wire::MessageBody),
         (status = 400, description = "Invalid JSON, field, email or password", body = crate::wire::MessageBody),
         (status = 408, description = "`Request body was not received in time.` (`server.body_timeout_ms`)", body = crate::wire::MessageBody),
@@ -33,23 +32,24 @@ pub async fn register(
     credentials: Credentials,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = credentials;
-    let service = service.into_inner();
-    // Checked and counted first, so that a refused registration never waits for a hash slot; one that
-    // gets none is given back.
-    let begin = service.clone();
-    let result = match run_blocking(move || begin.begin_register(&email, password, client.0)).await {
-        Ok(attempt) => match hashes.acquire(&connection).await {
-            Ok(slot) => slot.run(move || service.finish_register(attempt)).await,
-            Err(e) => {
-                let _ = run_blocking(move || service.abandon(attempt.into_attempt())).await;
-                Err(e)
-            }
-        },
-        Err(e) => Err(e),
-    };
+    let result = begin_then_hash(
+        service.into_inner(),
+        &hashes,
+        &connection,
+        move |service| service.begin_register(&email, password, client.0),
+        |service, attempt| service.finish_register(attempt),
+    )
+    .await;
     metrics::counter!("auth_registrations_total", "outcome" => outcome(&result, "created")).increment(1);
     let registered = result?;
-    metrics::counter!("auth_sessions_started_total").increment(1);
     record_user(registered.user.id);
-    Ok(HttpResponse::Created().json(TokenBody::new("Successfully registered.", &registered.session)))
+    match &registered.session {
+        Some(session) => {
+            metrics::counter!("auth_sessions_started_total").increment(1);
+            Ok(HttpResponse::Created().json(TokenBody::new("Successfully registered.", session)))
+        }
+        // email.require_verification: the login waits for the address's verification
+        None => Ok(HttpResponse::Created()
+            .json(MessageBody::success("Successfully registered. Check your email to verify your address."))),
+    }
 }

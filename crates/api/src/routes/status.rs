@@ -20,6 +20,9 @@ pub(crate) struct UserData {
     /// RFC 3339, UTC
     #[schema(format = DateTime)]
     registered_on: String,
+    /// Whether the user proved they read the address (a verification link, a password reset or an
+    /// email change)
+    email_verified: bool,
 }
 
 /// The user a bearer token belongs to.
@@ -44,6 +47,7 @@ pub async fn status(caller: Authenticated<401>) -> HttpResponse {
             email: user.email.as_str().to_owned(),
             admin: user.admin,
             registered_on: rfc3339_seconds(user.registered_on),
+            email_verified: user.email_verified_at.is_some(),
         },
     })
 }

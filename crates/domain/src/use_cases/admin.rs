@@ -73,8 +73,9 @@ impl AuthService {
 
     pub fn delete_user(&self, email: &str) -> Result<(), AdminError> {
         let email = Email::parse(email)?;
-        let event = self.event(EventKind::UserDeleted, None, Some(email.as_str()), &ClientInfo::default(), None);
-        if !self.users.delete_user(&email, &event)? {
+        // as a user deleting their own account: the events stay, without the address
+        let event = self.event(EventKind::UserDeleted, None, None, &ClientInfo::default(), None);
+        if !self.accounts.delete_account(&email, &event)? {
             return Err(AdminError::UnknownUser);
         }
         tracing::info!("user deleted");

@@ -21,6 +21,10 @@ pub enum LoginError {
     /// Too many failed attempts for this email, client or pair: refused without hashing anything.
     #[error("too many attempts")]
     Throttled(Throttled),
+    /// The password is right, but `email.require_verification` holds and the address is not verified.
+    /// Told only after the password check, so it reveals nothing to someone without the password.
+    #[error("the email is not verified")]
+    NotVerified,
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
@@ -96,6 +100,10 @@ impl AuthService {
         let credentials = credentials.ok_or(LoginError::InvalidCredentials)?;
         let client = attempt.client.clone();
         self.attempt_succeeded(attempt)?;
+        if self.mail.policy.require_verification && credentials.user.email_verified_at.is_none() {
+            tracing::info!(user.id = %credentials.user.id, "login refused: the address is not verified");
+            return Err(LoginError::NotVerified);
+        }
         if self.hasher.needs_rehash(&credentials.password_hash) {
             let new = self.hasher.rehash(password)?;
             let rehashed = self.users.replace_password_hash(credentials.user.id, &credentials.password_hash, &new)?;

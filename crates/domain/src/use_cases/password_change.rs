@@ -1,3 +1,4 @@
+use super::email_change::CurrentPassword;
 use crate::attempt::{Attempt, AttemptError};
 use crate::event::EventKind;
 use crate::password::{Password, PasswordError};
@@ -91,20 +92,10 @@ impl AuthService {
     ) -> Result<UserId, ChangePasswordError> {
         let PasswordChange { attempt, caller, new } = change;
         let user = &caller.user;
-        let credentials = self.users.find_credentials_by_email(&user.email)?.filter(|c| c.user.id == user.id);
-        let Some(credentials) = credentials else {
-            return Err(ChangePasswordError::Gone);
-        };
-        if !self.hasher.verify(current, Some(&credentials.password_hash)) {
-            let event = self.event(
-                EventKind::PasswordCheckFailed,
-                Some(user.id),
-                Some(user.email.as_str()),
-                &attempt.client,
-                caller.session,
-            );
-            self.events.record_event(&event, None)?;
-            tracing::info!(user.id = %user.id, "password change refused: wrong current password");
+        if !self.check_current_password(&caller, current, &attempt.client).map_err(|e| match e {
+            CurrentPassword::Gone => ChangePasswordError::Gone,
+            CurrentPassword::Store(e) => ChangePasswordError::Store(e),
+        })? {
             return Err(ChangePasswordError::WrongPassword);
         }
         let client = attempt.client.clone();

@@ -10,13 +10,18 @@ pub struct Pruned {
     pub sessions: u64,
     pub counters: u64,
     pub events: u64,
+    /// Sent, dead and never-sent outbox rows past `email.retention_days`.
+    pub mails: u64,
+    /// Links by email that have expired.
+    pub links: u64,
 }
 
 impl AuthService {
     /// Deletes what can no longer matter: revocations of tokens that have expired (they would be
     /// refused as expired anyway), and sessions that ended, went idle or ran out longer ago than an
     /// access token lives (every token of theirs has expired), and attempt counters whose window ended and
-    /// that block nobody, and security events older than `audit.retention_days`. Rows inside the leeway
+    /// that block nobody, and security events older than `audit.retention_days`, outbox rows done with for
+    /// longer than `email.retention_days`, and links that have expired. Rows inside the leeway
     /// are kept.
     pub fn prune(&self) -> Result<Pruned, StoreError> {
         let now = self.clock.now();
@@ -34,13 +39,17 @@ impl AuthService {
         let longest_window = self.throttle_policy.window.max(ThrottlePolicy::REGISTER_WINDOW);
         let counters = self.throttles.prune_counters(ago(longest_window), now)?;
         let events = self.events.prune_events(ago(self.audit_retention))?;
+        let mails = self.outbox.prune_mail(ago(self.mail.policy.retention))?;
+        let links = self.accounts.prune_links(now)?;
         tracing::info!(
             revocations,
             sessions,
             counters,
             events,
-            "expired revocations, sessions, counters and events pruned"
+            mails,
+            links,
+            "expired revocations, sessions, counters, events, emails and links pruned"
         );
-        Ok(Pruned { revocations, sessions, counters, events })
+        Ok(Pruned { revocations, sessions, counters, events, mails, links })
     }
 }

@@ -1,7 +1,9 @@
+use super::mail::MailError;
 use crate::attempt::{Attempt, AttemptError};
 use crate::email::{Email, EmailError};
 use crate::event::{EventKind, NewEvent};
 use crate::issued_session::IssuedSession;
+use crate::mail::{MailKind, NewLink, NewMail, OutboxState};
 use crate::password::{Password, PasswordError};
 use crate::password_hasher::HashError;
 use crate::service::AuthService;
@@ -28,6 +30,8 @@ pub enum RegisterError {
     #[error("could not issue a token: {0}")]
     Token(IssueError),
     #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -43,7 +47,9 @@ impl From<AttemptError> for RegisterError {
 #[derive(Debug)]
 pub struct Registered {
     pub user: User,
-    pub session: IssuedSession,
+    /// The session the registration starts; `None` when `email.require_verification` holds the login
+    /// back until the address is verified.
+    pub session: Option<IssuedSession>,
 }
 
 /// A registration checked and counted, waiting for its hash (`finish_register`).
@@ -89,16 +95,34 @@ impl AuthService {
         Ok(RegisterAttempt { attempt, email, password })
     }
 
-    /// The second half: the user and their first session are stored together. The database's unique
-    /// index decides between concurrent registrations of one email, so exactly one of them succeeds.
+    /// The second half: the user, their first session and the verification email (when email is on)
+    /// are stored together. The database's unique index decides between concurrent registrations of one
+    /// email, so exactly one of them succeeds. With `email.require_verification` no session starts.
     pub fn finish_register(&self, registration: RegisterAttempt) -> Result<Registered, RegisterError> {
         let RegisterAttempt { attempt, email, password } = registration;
-        let session = self.new_session(attempt.client.clone());
-        let event = self.event(EventKind::Register, None, Some(email.as_str()), &attempt.client, Some(session.id));
-        let user = self.insert_user(email, &password, false, Some(&session), event)?;
+        let session = (!self.mail.policy.require_verification).then(|| self.new_session(attempt.client.clone()));
+        let event = self.event(
+            EventKind::Register,
+            None,
+            Some(email.as_str()),
+            &attempt.client,
+            session.as_ref().map(|s| s.id),
+        );
+        let verification = match self.mail.policy.enabled {
+            true => Some(self.new_link_mail(MailKind::VerifyEmail, email.as_str(), None, OutboxState::Queued)?),
+            false => None,
+        };
+        let user = self.insert_user(email, &password, false, session.as_ref(), event, verification.as_ref())?;
+        if verification.is_some() {
+            self.mail.waker.wake();
+        }
+        let Some(session) = session else {
+            tracing::info!(user.id = %user.id, "user registered; the login waits for the address's verification");
+            return Ok(Registered { user, session: None });
+        };
         let issued = self.issue_session(user.id, session.id, 0).map_err(RegisterError::Token)?;
         tracing::info!(user.id = %user.id, session.id = %session.id, "user registered");
-        Ok(Registered { user, session: issued })
+        Ok(Registered { user, session: Some(issued) })
     }
 
     /// Creates a user without logging them in (the admin command line's `user create`).
@@ -106,7 +130,7 @@ impl AuthService {
         let email = Email::parse(email)?;
         let password = Password::new(password, &self.policy)?;
         let event = self.event(EventKind::Register, None, Some(email.as_str()), &ClientInfo::default(), None);
-        self.insert_user(email, &password, admin, None, event)
+        self.insert_user(email, &password, admin, None, event, None)
     }
 
     fn insert_user(
@@ -116,10 +140,12 @@ impl AuthService {
         admin: bool,
         session: Option<&NewSession>,
         event: NewEvent,
+        verification: Option<&(NewLink, NewMail)>,
     ) -> Result<User, RegisterError> {
         let password_hash = self.hasher.hash(password)?;
         let new_user = NewUser { email, password_hash, registered_on: self.now(), admin };
-        self.users.insert_user(&new_user, session, &event).map_err(|e| match e {
+        let verification = verification.map(|(link, mail)| (link, mail));
+        self.users.insert_user(&new_user, session, &event, verification).map_err(|e| match e {
             InsertUserError::EmailTaken => RegisterError::AlreadyExists,
             InsertUserError::Store(e) => RegisterError::Store(e),
         })

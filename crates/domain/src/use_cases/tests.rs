@@ -55,7 +55,7 @@ fn register_stores_a_bcrypt_hash_and_returns_a_working_token() {
     assert_eq!(registered.user.registered_on, Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap());
     let hash = f.store.stored_hash("joe@gmail.com").unwrap();
     assert!(hash.starts_with("$2b$04$") && !hash.contains("123456"));
-    let user = status(&f, registered.session.access.token.expose_secret()).unwrap();
+    let user = status(&f, registered.session.as_ref().unwrap().access.token.expose_secret()).unwrap();
     assert_eq!(user, registered.user);
 }
 
@@ -104,14 +104,14 @@ fn login_accepts_the_right_password_only() {
 fn status_refuses_expired_revoked_and_orphaned_tokens() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
-    let token = registered.session.access.token.expose_secret().to_owned();
+    let token = registered.session.as_ref().unwrap().access.token.expose_secret().to_owned();
 
     f.clock.advance(TimeDelta::seconds(3600));
     assert_eq!(status(&f, &token), Err(refused(Refusal::Expired)));
 
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
-    let token = registered.session.access.token.expose_secret().to_owned();
+    let token = registered.session.as_ref().unwrap().access.token.expose_secret().to_owned();
     logout(&f, &token, LogoutScope::Local).unwrap();
     assert_eq!(status(&f, &token), Err(refused(Refusal::Revoked)));
 
@@ -132,7 +132,7 @@ fn tokens_of_a_session_past_its_lifetime_are_refused() {
     };
     let f = Fixture { service, store, clock };
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
-    let token = registered.session.access.token.expose_secret().to_owned();
+    let token = registered.session.as_ref().unwrap().access.token.expose_secret().to_owned();
     f.clock.advance(TimeDelta::minutes(29));
     assert!(status(&f, &token).is_ok());
     f.clock.advance(TimeDelta::minutes(1));
@@ -152,17 +152,17 @@ fn authenticate_many_answers_each_token_in_order() {
     let gone = f.service.register("gone@gmail.com", pw("123456"), client()).unwrap();
     f.store.delete_user_by_id(gone.user.id);
     let tokens = [
-        joe.session.access.token.expose_secret(),
+        joe.session.as_ref().unwrap().access.token.expose_secret(),
         "garbage",
         revoked.as_str(),
-        ann.session.access.token.expose_secret(),
-        gone.session.access.token.expose_secret(),
-        joe.session.access.token.expose_secret(),
+        ann.session.as_ref().unwrap().access.token.expose_secret(),
+        gone.session.as_ref().unwrap().access.token.expose_secret(),
+        joe.session.as_ref().unwrap().access.token.expose_secret(),
     ];
     let answers = f.service.authenticate_many(&tokens);
     assert_eq!(answers.len(), tokens.len());
     assert_eq!(answers[0].as_ref().unwrap().user.email.as_str(), "joe@gmail.com");
-    assert_eq!(answers[0].as_ref().unwrap().session, Some(joe.session.session));
+    assert_eq!(answers[0].as_ref().unwrap().session, Some(joe.session.as_ref().unwrap().session));
     assert_eq!(answers[1], Err(refused(Refusal::Invalid)));
     assert_eq!(answers[2], Err(refused(Refusal::Revoked)));
     assert_eq!(answers[3].as_ref().unwrap().user.email.as_str(), "ann@gmail.com");
@@ -185,7 +185,7 @@ fn authenticate_many_answers_each_token_in_order() {
 fn logout_revokes_once_and_records_the_expiry() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
-    let token = registered.session.access.token.expose_secret().to_owned();
+    let token = registered.session.as_ref().unwrap().access.token.expose_secret().to_owned();
     let caller = f.service.authenticate(&token).unwrap();
     f.service.logout(&caller, LogoutScope::Local, client()).unwrap();
     // a second logout with the same (already checked) token loses
@@ -196,9 +196,9 @@ fn logout_revokes_once_and_records_the_expiry() {
     ));
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].jti, registered.session.access.jti);
+    assert_eq!(rows[0].jti, registered.session.as_ref().unwrap().access.jti);
     assert_eq!(rows[0].user_id, registered.user.id);
-    assert_eq!(rows[0].expires_at, registered.session.access.expires_at);
+    assert_eq!(rows[0].expires_at, registered.session.as_ref().unwrap().access.expires_at);
 }
 
 /// "Sign out my other devices": the others end, the caller's token and session go on working.
@@ -207,21 +207,21 @@ fn logout_of_the_others_keeps_the_callers_token() {
     let f = fixture();
     let first = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
     let second = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
-    let token = first.session.access.token.expose_secret().to_owned();
+    let token = first.session.as_ref().unwrap().access.token.expose_secret().to_owned();
     logout(&f, &token, LogoutScope::Others).unwrap();
     assert!(status(&f, &token).is_ok());
     assert_eq!(status(&f, second.access.token.expose_secret()), Err(refused(Refusal::Revoked)));
     logout(&f, &token, LogoutScope::Others).unwrap();
     assert!(f.store.revocations().is_empty());
     let live: Vec<SessionId> = f.store.sessions().iter().filter(|s| s.ended_at.is_none()).map(|s| s.id).collect();
-    assert_eq!(live, [first.session.session]);
+    assert_eq!(live, [first.session.as_ref().unwrap().session]);
 }
 
 #[test]
 fn logout_of_a_user_deleted_meanwhile_is_gone() {
     let f = fixture();
     let registered = f.service.register("joe@gmail.com", pw("123456"), client()).unwrap();
-    let caller = f.service.authenticate(registered.session.access.token.expose_secret()).unwrap();
+    let caller = f.service.authenticate(registered.session.as_ref().unwrap().access.token.expose_secret()).unwrap();
     f.store.delete_user_by_id(registered.user.id);
     assert!(matches!(f.service.logout(&caller, LogoutScope::Local, client()), Err(LogoutError::Gone)));
     assert!(f.store.revocations().is_empty());
@@ -271,11 +271,17 @@ fn prune_deletes_only_expired_revocations_and_sessions() {
     let late = f.service.login("joe@gmail.com", &pw("123456"), client()).unwrap();
     logout(&f, late.access.token.expose_secret(), LogoutScope::Local).unwrap();
 
-    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 0, sessions: 0, counters: 0, events: 0 });
+    assert_eq!(
+        f.service.prune().unwrap(),
+        Pruned { revocations: 0, sessions: 0, counters: 0, events: 0, mails: 0, links: 0 }
+    );
     f.clock.advance(TimeDelta::minutes(31));
     // the early token has expired, and so has every token of the session its logout ended; the
     // registration's counter is past its hour
-    assert_eq!(f.service.prune().unwrap(), Pruned { revocations: 1, sessions: 1, counters: 1, events: 0 });
+    assert_eq!(
+        f.service.prune().unwrap(),
+        Pruned { revocations: 1, sessions: 1, counters: 1, events: 0, mails: 0, links: 0 }
+    );
     assert!(f.store.counters().is_empty());
     let rows = f.store.revocations();
     assert_eq!(rows.len(), 1);
@@ -292,7 +298,10 @@ fn store_failures_surface_as_store_errors() {
     f.store.unavailable.store(true, Ordering::SeqCst);
     assert!(matches!(f.service.register("ann@gmail.com", pw("123456"), client()), Err(RegisterError::Store(_))));
     assert!(matches!(f.service.login("joe@gmail.com", &pw("123456"), client()), Err(LoginError::Store(_))));
-    assert!(matches!(status(&f, registered.session.access.token.expose_secret()), Err(AuthError::Store(_))));
+    assert!(matches!(
+        status(&f, registered.session.as_ref().unwrap().access.token.expose_secret()),
+        Err(AuthError::Store(_))
+    ));
     assert!(f.service.prune().is_err());
 }
 

@@ -1,4 +1,6 @@
+mod accounts;
 mod events;
+mod outbox;
 mod revocations;
 mod sessions;
 mod signing_keys;

@@ -1,4 +1,5 @@
 use super::DieselStore;
+use super::accounts::{insert_link, insert_mail};
 use super::events::insert_event;
 use super::token_checks::{check_token_on, check_tokens_pg};
 use crate::connection::{DbConnection, drop_if_lost};
@@ -6,8 +7,8 @@ use crate::error::{is_unique_violation, query_failed};
 use crate::rows::{NewSessionRow, NewUserRow, UserRow};
 use crate::schema::{sessions, users};
 use auth_domain::{
-    Email, EndReason, InsertUserError, LiveAfter, NewEvent, NewSession, NewUser, PasswordHash, SessionId, StoreError,
-    TokenCheck, TokenLookup, User, UserCredentials, UserId, UserStore,
+    Email, EndReason, InsertUserError, LiveAfter, NewEvent, NewLink, NewMail, NewSession, NewUser, PasswordHash,
+    SessionId, StoreError, TokenCheck, TokenLookup, User, UserCredentials, UserId, UserStore,
 };
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -19,6 +20,7 @@ impl UserStore for DieselStore {
         new_user: &NewUser,
         session: Option<&NewSession>,
         event: &NewEvent,
+        verification: Option<(&NewLink, &NewMail)>,
     ) -> Result<User, InsertUserError> {
         let row = NewUserRow {
             email: new_user.email.as_str(),
@@ -33,6 +35,10 @@ impl UserStore for DieselStore {
                 diesel::insert_into(sessions::table)
                     .values(NewSessionRow::of(UserId(user.id), session))
                     .execute(conn)?;
+            }
+            if let Some((link, mail)) = verification {
+                insert_link(conn, link, Some(UserId(user.id)))?;
+                insert_mail(conn, mail, Some(UserId(user.id)))?;
             }
             insert_event(conn, event, event.kind, Some(UserId(user.id)))?;
             Ok(user)
@@ -70,17 +76,6 @@ impl UserStore for DieselStore {
             .set(users::admin.eq(admin))
             .load::<UserRow>(&mut self.conn()?);
         self.track(updated).map_err(query_failed)?.into_iter().next().map(UserRow::into_user).transpose()
-    }
-
-    fn delete_user(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError> {
-        let deleted = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
-            let ids: Vec<i64> =
-                diesel::delete(users::table.filter(users::email.eq(email.as_str()))).returning(users::id).load(conn)?;
-            let Some(id) = ids.first() else { return Ok(false) };
-            insert_event(conn, event, event.kind, Some(UserId(*id)))?;
-            Ok(true)
-        });
-        self.track(deleted).map_err(query_failed)
     }
 
     fn replace_password_hash(&self, id: UserId, old: &PasswordHash, new: &PasswordHash) -> Result<bool, StoreError> {

@@ -55,6 +55,24 @@ fn describe() {
     describe_counter!("auth_password_changes_total", "Password changes, by outcome");
     describe_counter!("auth_token_checks_total", "Bearer tokens checked for an authenticated request, by outcome");
     describe_counter!("auth_sessions_started_total", "Sessions started (logins and registrations)");
+    describe_counter!("auth_email_verifications_total", "Verification links used, by outcome");
+    describe_counter!("auth_verification_resends_total", "Verification emails asked for again, by outcome");
+    describe_counter!("auth_password_reset_requests_total", "Reset links asked for, by outcome");
+    describe_counter!("auth_password_resets_total", "Passwords set through a reset link, by outcome");
+    describe_counter!("auth_email_change_requests_total", "Changes of address asked for, by outcome");
+    describe_counter!("auth_email_changes_total", "Changes of address confirmed, by outcome");
+    describe_counter!("auth_account_deletions_total", "Accounts deleted by their users, by outcome");
+    describe_counter!("auth_outbox_sent_total", "Emails handed to the mail server (or the log)");
+    describe_counter!(
+        "auth_outbox_failed_total",
+        "Attempts to send an email that failed (each is retried or given up)"
+    );
+    describe_counter!(
+        "auth_outbox_dead_total",
+        "Emails given up (email.max_attempt_hours passed, or refused for good)"
+    );
+    describe_gauge!("auth_outbox_queued", "Emails waiting in the outbox to be sent");
+    describe_gauge!("auth_outbox_dead", "Emails given up and kept in the outbox (auth-server outbox retry)");
     describe_counter!("auth_sessions_ended_total", "Sessions ended, by reason");
     describe_counter!(
         "auth_refresh_reuse_detected_total",

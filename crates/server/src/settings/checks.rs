@@ -1,7 +1,10 @@
 //! What `Settings::validate` refuses: numbers out of the range their owner can serve, in every
 //! environment; weak, short or shipped secrets in production; a shipped secret on a public address.
 
-use super::{AbuseSettings, AuditSettings, Environment, ServerSettings, Settings, SettingsError, TokenSettings};
+use super::{
+    AbuseSettings, AuditSettings, EmailSettings, EmailTransport, Environment, ServerSettings, Settings, SettingsError,
+    TokenSettings,
+};
 use auth_domain::{SessionPolicy, ThrottlePolicy};
 use auth_persistence::PoolSettings;
 use secrecy::ExposeSecret;
@@ -60,6 +63,7 @@ impl Settings {
         let mut problems = Vec::new();
         self.check_secret(environment, &mut problems);
         self.check_signing(environment, &mut problems);
+        self.check_email(environment, &mut problems);
         if environment == Environment::Production {
             if self.tokens.leeway_secs > MAX_PRODUCTION_LEEWAY_SECS {
                 problems.push(format!(
@@ -120,15 +124,16 @@ impl Settings {
             TokenSettings::KEY_PUBLISH_LEAD_SECS,
         );
         in_range(problems, "tokens.key_refresh_secs", tokens.key_refresh_secs, TokenSettings::KEY_REFRESH_SECS);
-        // The key-encryption key matters only with EdDSA; every range is checked either way.
-        if !tokens.eddsa() {
+        // The key-encryption key matters with EdDSA, and with email (it seals the links the outbox holds);
+        // every range is checked either way.
+        if !tokens.eddsa() && !self.email.enabled() {
             return;
         }
         let kek = tokens.key_encryption_key.expose_secret();
         if kek.trim().is_empty() {
             problems.push(
                 "tokens.key_encryption_key is not set: set APP__TOKENS__KEY_ENCRYPTION_KEY to 32 random bytes in base64 \
-                 (`openssl rand -base64 32`); it seals the signing keys in the database"
+                 (`openssl rand -base64 32`); it seals the signing keys and the outbox's links in the database"
                     .to_owned(),
             );
         } else if auth_domain::KeyEncryptionKey::from_base64(kek).is_err() {
@@ -143,6 +148,71 @@ impl Settings {
                  APP__TOKENS__KEY_ENCRYPTION_KEY to a key of your own"
                     .to_owned(),
             );
+        }
+    }
+
+    /// The transport and what it needs: production never writes links to the log, SMTP needs a URL it can
+    /// use and (in production) the public address links start with; the mailer itself (the sender, the
+    /// templates) must build.
+    fn check_email(&self, environment: Environment, problems: &mut Vec<String>) {
+        let email = &self.email;
+        for (key, value) in [
+            ("email.verify_ttl_secs", email.verify_ttl_secs),
+            ("email.reset_ttl_secs", email.reset_ttl_secs),
+            ("email.change_ttl_secs", email.change_ttl_secs),
+        ] {
+            in_range(problems, key, value, auth_domain::MailPolicy::TTL_SECS);
+        }
+        in_range(problems, "email.smtp_timeout_secs", email.smtp_timeout_secs, EmailSettings::SMTP_TIMEOUT_SECS);
+        in_range(
+            problems,
+            "email.max_per_address_per_hour",
+            email.max_per_address_per_hour,
+            EmailSettings::MAX_PER_ADDRESS_PER_HOUR,
+        );
+        in_range(problems, "email.max_attempt_hours", email.max_attempt_hours, EmailSettings::MAX_ATTEMPT_HOURS);
+        in_range(problems, "email.retention_days", email.retention_days, EmailSettings::RETENTION_DAYS);
+        if email.require_verification && !email.enabled() {
+            problems.push(
+                "email.require_verification needs email: with email.transport = \"none\" nobody could verify \
+                 (APP__EMAIL__REQUIRE_VERIFICATION)"
+                    .to_owned(),
+            );
+        }
+        match email.transport {
+            EmailTransport::None => return,
+            EmailTransport::Log if environment == Environment::Production => {
+                problems.push(
+                    "email.transport is \"log\", which writes every link (a credential) to the log; production needs \
+                     \"smtp\" or \"none\" (APP__EMAIL__TRANSPORT)"
+                        .to_owned(),
+                );
+                return;
+            }
+            EmailTransport::Smtp if email.smtp_url.expose_secret().trim().is_empty() => {
+                problems.push(
+                    "email.smtp_url is not set: email.transport = \"smtp\" needs smtp://user:password@host:port or \
+                     smtps://... (APP__EMAIL__SMTP_URL or APP__EMAIL__SMTP_URL_FILE)"
+                        .to_owned(),
+                );
+                return;
+            }
+            EmailTransport::Smtp if environment == Environment::Production && email.public_url.trim().is_empty() => {
+                problems.push(
+                    "email.public_url is not set: production needs the address links in emails start with, e.g. \
+                     https://auth.example.com (APP__EMAIL__PUBLIC_URL)"
+                        .to_owned(),
+                );
+                return;
+            }
+            EmailTransport::Log | EmailTransport::Smtp => {}
+        }
+        let built = email
+            .mailer()
+            .map_err(|e| format!("{e} (APP__EMAIL__SMTP_URL)"))
+            .and_then(|settings| auth_mail::Mailer::new(settings).map(drop).map_err(|e| with_variable(e.to_string())));
+        if let Err(problem) = built {
+            problems.push(problem);
         }
     }
 
@@ -262,6 +332,7 @@ impl Settings {
             ("abuse.login_email_max_failures", abuse.login_email_max_failures),
             ("abuse.login_ip_max_failures", abuse.login_ip_max_failures),
             ("abuse.register_per_ip_per_hour", abuse.register_per_ip_per_hour),
+            ("abuse.forgot_per_ip_per_hour", abuse.forgot_per_ip_per_hour),
         ] {
             in_range(problems, name, value, AbuseSettings::MAX_FAILURES);
         }

@@ -58,6 +58,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub abuse: AbuseSettings,
     pub audit: AuditSettings,
+    pub email: EmailSettings,
     pub cors: CorsSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
@@ -204,10 +205,62 @@ pub struct AbuseSettings {
     pub login_email_max_failures: u32,
     pub login_ip_max_failures: u32,
     pub register_per_ip_per_hour: u32,
+    pub forgot_per_ip_per_hour: u32,
 }
 
 impl AbuseSettings {
     pub const MAX_FAILURES: RangeInclusive<u32> = 0..=1_000_000;
+}
+
+/// `[email]`: how the service sends email, and the account's links.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// `smtp://user:password@host:port` or `smtps://...` (`_FILE` works)
+    pub smtp_url: SecretString,
+    pub smtp_tls: SmtpTlsSetting,
+    pub smtp_timeout_secs: u64,
+    pub from: String,
+    pub public_url: String,
+    pub product_name: String,
+    /// "" = the shipped templates
+    pub templates_dir: String,
+    pub require_verification: bool,
+    pub verify_ttl_secs: u64,
+    pub reset_ttl_secs: u64,
+    pub change_ttl_secs: u64,
+    pub max_per_address_per_hour: u32,
+    pub max_attempt_hours: u64,
+    pub retention_days: u32,
+}
+
+impl EmailSettings {
+    pub const SMTP_TIMEOUT_SECS: RangeInclusive<u64> = 1..=300;
+    pub const MAX_PER_ADDRESS_PER_HOUR: RangeInclusive<u32> = 0..=1000;
+    pub const MAX_ATTEMPT_HOURS: RangeInclusive<u64> = 1..=720;
+    pub const RETENTION_DAYS: RangeInclusive<u32> = 1..=3650;
+}
+
+/// `email.transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    /// Each email, with its link, is written to the log at INFO (development; production refuses it).
+    Log,
+    Smtp,
+    /// No email: what needs one answers 503.
+    None,
+}
+
+/// `email.smtp_tls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTlsSetting {
+    /// smtps:// is TLS; smtp:// must upgrade with STARTTLS, except to a loopback host.
+    Auto,
+    /// smtp:// in the clear to any host.
+    None,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,6 +1,9 @@
 //! What the settings build: the persistence crate's pool settings and the domain's policies.
 
-use super::{AbuseSettings, DatabaseSettings, ServerSettings, SessionSettings, SigningAlgorithm, TokenSettings};
+use super::{
+    AbuseSettings, DatabaseSettings, EmailSettings, EmailTransport, ServerSettings, SessionSettings, SigningAlgorithm,
+    SmtpTlsSetting, TokenSettings,
+};
 use auth_persistence::{DatabaseUrl, PoolSettings};
 use secrecy::ExposeSecret;
 
@@ -61,6 +64,7 @@ impl From<&AbuseSettings> for auth_domain::ThrottlePolicy {
             login_email_max_failures: s.login_email_max_failures,
             login_ip_max_failures: s.login_ip_max_failures,
             register_per_ip_per_hour: s.register_per_ip_per_hour,
+            forgot_per_ip_per_hour: s.forgot_per_ip_per_hour,
         }
     }
 }
@@ -72,6 +76,54 @@ impl ServerSettings {
             .map_err(|e| vec![format!("server.client_ip_header: {e} (APP__SERVER__CLIENT_IP_HEADER)")])?;
         auth_api::TrustedProxies::parse(&self.trusted_proxies, header).map_err(|bad| {
             bad.into_iter().map(|e| format!("server.trusted_proxies: {e} (APP__SERVER__TRUSTED_PROXIES)")).collect()
+        })
+    }
+}
+
+impl EmailSettings {
+    /// Whether anything is sent (log or SMTP).
+    pub fn enabled(&self) -> bool {
+        self.transport != EmailTransport::None
+    }
+
+    /// What the use cases follow.
+    pub fn policy(&self) -> auth_domain::MailPolicy {
+        let secs = |s: u64| chrono::TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX).min(i64::MAX / 1000));
+        auth_domain::MailPolicy {
+            enabled: self.enabled(),
+            require_verification: self.require_verification,
+            verify_ttl: secs(self.verify_ttl_secs),
+            reset_ttl: secs(self.reset_ttl_secs),
+            change_ttl: secs(self.change_ttl_secs),
+            max_per_address_per_hour: self.max_per_address_per_hour,
+            max_attempt: secs(self.max_attempt_hours.saturating_mul(3600)),
+            retention: chrono::TimeDelta::days(i64::from(self.retention_days)),
+            // longer than any one SMTP exchange may take, so that a row is never sent by two instances
+            lease: secs(self.smtp_timeout_secs.saturating_mul(4).max(60)),
+        }
+    }
+
+    /// What the mailer is built from; an SMTP URL it cannot use is the error.
+    pub fn mailer(&self) -> Result<auth_mail::MailerSettings, auth_mail::SmtpUrlError> {
+        let transport = match self.transport {
+            EmailTransport::Log => auth_mail::Transport::Log,
+            EmailTransport::None => auth_mail::Transport::None,
+            EmailTransport::Smtp => {
+                let tls = match self.smtp_tls {
+                    SmtpTlsSetting::Auto => auth_mail::SmtpTls::Auto,
+                    SmtpTlsSetting::None => auth_mail::SmtpTls::None,
+                };
+                auth_mail::Transport::Smtp(auth_mail::SmtpTarget::parse(self.smtp_url.expose_secret(), tls)?)
+            }
+        };
+        Ok(auth_mail::MailerSettings {
+            transport,
+            from: self.from.clone(),
+            public_url: self.public_url.clone(),
+            product_name: self.product_name.clone(),
+            templates_dir: (!self.templates_dir.is_empty()).then(|| std::path::PathBuf::from(&self.templates_dir)),
+            policy: self.policy(),
+            timeout: std::time::Duration::from_secs(self.smtp_timeout_secs),
         })
     }
 }

@@ -77,6 +77,44 @@ fn compose_starts_the_service_after_postgres_is_healthy_and_the_settings_check_o
     assert!(repo_file(".dockerignore").lines().any(|l| l == "secrets"), "nor sent to the build");
 }
 
+/// Email goes through a pinned Mailpit on the compose network, whose web UI is published on loopback;
+/// the service's email settings pass the production checks.
+#[test]
+fn compose_sends_email_through_mailpit() {
+    let doc = compose();
+    let mailpit = &doc["services"]["mailpit"];
+    let image = mailpit["image"].as_str().unwrap();
+    assert!(image.starts_with("axllent/mailpit:v1.") && !image.ends_with(":latest"), "{image}");
+    assert_eq!(str_list(&mailpit["ports"]), vec!["127.0.0.1:8025:8025"], "the web UI on loopback only");
+    assert_eq!(str_list(&mailpit["expose"]), vec!["1025"]);
+    let auth = &doc["services"]["auth"];
+    assert_eq!(auth["depends_on"]["mailpit"]["condition"].as_str(), Some("service_started"));
+    let env = &auth["environment"];
+    assert_eq!(env["APP__EMAIL__TRANSPORT"].as_str(), Some("smtp"));
+    assert_eq!(env["APP__EMAIL__SMTP_URL"].as_str(), Some("smtp://mailpit:1025"));
+    // the settings compose gives the service, with the secret files' contents, pass `config check`
+    let mut vars: Vec<(String, String)> = env
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_str().unwrap_or_default().to_owned()))
+        .filter(|(k, _)| !k.ends_with("_FILE") && k != "APP_ENVIRONMENT")
+        .map(|(k, v)| {
+            (
+                k,
+                v.replace("${AUTH_PUBLIC_URL:-http://127.0.0.1:8080}", "http://127.0.0.1:8080")
+                    .replace("${AUTH_CORS_ALLOWED_ORIGINS:-}", ""),
+            )
+        })
+        .collect();
+    vars.push(("APP__TOKENS__SECRET".into(), "u8Jq2m4XvP9zL1cR7tY3wK6nB0dF5hGs-compose-test".into()));
+    vars.push(("APP__TOKENS__KEY_ENCRYPTION_KEY".into(), "q8K2mV5xN1cB7zL4tR9wY3pD6fH0jG2sA5eU8iO1kM4=".into()));
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let settings = crate::common::load(auth_server::Environment::Production, &pairs);
+    settings.validate(auth_server::Environment::Production).unwrap();
+    assert!(settings.email.enabled());
+}
+
 #[test]
 fn the_env_example_names_every_variable_compose_reads() {
     let example = repo_file(".env.example");
@@ -84,7 +122,7 @@ fn the_env_example_names_every_variable_compose_reads() {
     let mut read: Vec<&str> = compose.split("${").skip(1).filter_map(|rest| rest.split([':', '}']).next()).collect();
     read.sort_unstable();
     read.dedup();
-    assert_eq!(read, ["AUTH_CORS_ALLOWED_ORIGINS"]);
+    assert_eq!(read, ["AUTH_CORS_ALLOWED_ORIGINS", "AUTH_PUBLIC_URL"]);
     for variable in read {
         assert!(
             example.lines().any(|l| l.starts_with(&format!("{variable}="))),

@@ -1,5 +1,5 @@
 //! Over HTTP: a registration the database did not keep is a 503, never a 201 with a token; readiness
-//! says the database cannot be written. SQLite on a 448 KiB tmpfs (mounting needs root, as in CI).
+//! says the database cannot be written. SQLite on a 576 KiB tmpfs (mounting needs root, as in CI).
 
 use crate::helpers::{TestApp, test_settings_with};
 use actix_web::test::TestRequest;
@@ -12,7 +12,7 @@ async fn on_a_full_disk_every_201_is_stored_and_the_rest_are_503() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=448k", "tmpfs"]).arg(dir.path()).status();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=576k", "tmpfs"]).arg(dir.path()).status();
     assert!(mounted.unwrap().success(), "mounting a tmpfs needs root; set AUTH_TEST_NO_MOUNT=1 to leave this out");
     let db = TestDatabase::sqlite_at(&dir.path().join("auth.db"));
     // every registration comes from one client: its limit is off, so the disk decides

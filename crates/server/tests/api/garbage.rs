@@ -142,6 +142,14 @@ async fn random_and_mutated_requests_never_get_a_5xx_or_non_json(backend: Backen
         if let Some(value) = case.authorization.as_deref().and_then(|v| HeaderValue::from_bytes(v).ok()) {
             request = request.insert_header(("Authorization", value));
         }
+        // the pages links in emails open answer HTML (and change nothing)
+        let page_path = case.path.split('?').next().unwrap_or_default();
+        if case.method == "GET" && ["/auth/verify", "/auth/reset", "/auth/email/confirm"].contains(&page_path) {
+            let (status, html) = app.raw(request.set_payload(case.body.clone())).await;
+            assert!(matches!(status, 200 | 400) && html.starts_with("<!doctype html>"), "{case:?} -> {status}");
+            *statuses.entry(status).or_insert(0) += 1;
+            continue;
+        }
         // `call` fails the test on a body that is not JSON
         let reply = app.call(request.set_payload(case.body.clone())).await;
         assert!(reply.status.as_u16() < 500, "{case:?} -> {reply:?}");

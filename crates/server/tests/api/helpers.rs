@@ -124,6 +124,25 @@ impl TestApp {
         self.components.spawn_key_task().expect("EdDSA")
     }
 
+    /// The real service on `backend` sending email over SMTP to `smtp_url`, with `vars` over that.
+    pub fn with_email(backend: Backend, smtp_url: &str, vars: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::new(backend);
+        let mut pairs = vec![
+            ("APP__DATABASE__URL", db.url()),
+            ("APP__EMAIL__TRANSPORT", "smtp"),
+            ("APP__EMAIL__SMTP_URL", smtp_url),
+            ("APP__EMAIL__PUBLIC_URL", "https://auth.example.test"),
+        ];
+        pairs.extend_from_slice(vars);
+        let settings = test_settings_with(&pairs);
+        Self::with_settings(db, settings)
+    }
+
+    /// Starts this instance's outbox sender, as the server does; it stops with the returned handle.
+    pub fn start_outbox_sender(&self) -> actix_web::rt::task::JoinHandle<()> {
+        self.components.spawn_outbox_sender().expect("email is on")
+    }
+
     /// How many hash slots requests have taken.
     pub fn hash_slots_taken(&self) -> u64 {
         self.components.hashes().granted()
@@ -153,6 +172,13 @@ impl TestApp {
             .unwrap_or_else(|_| panic!("{status}: body is not JSON: {:?}", String::from_utf8_lossy(&bytes)));
         crate::openapi_check::validate(&method, &path, status.as_u16(), &body);
         Reply { status, content_type, headers, body }
+    }
+
+    /// Status and headers of a reply, whatever its body.
+    pub async fn head_of(&self, request: test::TestRequest) -> (u16, actix_web::http::header::HeaderMap) {
+        let app = test::init_service(App::new().configure(|cfg| self.components.configure(cfg))).await;
+        let response = test::call_service(&app, request.to_request()).await;
+        (response.status().as_u16(), response.headers().clone())
     }
 
     /// Status and text of a reply that is not JSON (the docs page and its assets).

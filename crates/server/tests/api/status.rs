@@ -12,6 +12,7 @@ async fn returns_the_users_data(backend: Backend) {
         200,
         json!({"status": "success", "data": {
             "user_id": user.id, "email": EMAIL, "admin": false, "registered_on": registered_on,
+            "email_verified": false,
         }}),
     );
     assert!(registered_on.ends_with('Z'), "{registered_on}");
