@@ -27,6 +27,7 @@ bench-compare: ## status and login against an earlier revision (BASE=rev, defaul
 bench-micro: ## criterion: token codec, email parsing, bcrypt (against C), login timing (unknown email vs wrong password)
 	$(CARGO) bench --locked -p auth-domain --features test-util
 	$(CARGO) bench --locked -p auth-bcrypt
+	$(CARGO) bench --locked -p auth-verify
 	-python3 scripts/bench/bcrypt-c.py
 
 lint: ## formatting, clippy and the domain crate's dependency rule

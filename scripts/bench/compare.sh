@@ -77,7 +77,7 @@ load() { # port script path connections: prints req/s; a run with any non-2xx or
   sed -n 's/^RESULT requests=[0-9]* rps=\([0-9.]*\) .*/\1/p' <<<"$result"
 }
 
-median() { python3 -c 'import statistics, sys; print(f"{statistics.median(float(a) for a in sys.argv[1:]):.0f}")' "$@"; }
+median() { python3 -c 'import statistics, sys; m = statistics.median(float(a) for a in sys.argv[1:]); print(f"{m:.0f}" if m >= 100 else f"{m:.1f}")' "$@"; }
 ratios() { # befores... -- afters...: each turn's after ÷ before
   python3 -c '
 import sys

@@ -193,6 +193,20 @@ for backend in $backends; do
   hs_rps=$(cut -d' ' -f1 <<<"$hs_line")
   stop_server >/dev/null
   port=$eddsa_port server_pid=$eddsa_pid
+  # the revocation feed: 1,000 logouts (the last minted tokens; the logout scenario below uses the first
+  # ones) while a subscriber reads the stream, then status with 500 idle subscribers against none
+  tail -n 1000 "$out/tokens.txt" >"$out/feed-tokens.txt"
+  read -r feed_p50 feed_p99 feed_max feed_missing feed_count <<<"$(python3 "$BENCH_LUA_DIR/feed.py" propagation "$port" "$out/feed-tokens.txt")"
+  rows+=("| $backend | feed: logout → entry at a subscriber, $feed_count logouts | | | $feed_p50 | $feed_p99 | $feed_missing missing | |")
+  say "$backend / feed propagation: p50 $feed_p50 ms, p99 $feed_p99 ms, max $feed_max ms, $feed_missing of $feed_count missing"
+  python3 "$BENCH_LUA_DIR/feed.py" hold "$port" 500 >"$out/feed-hold.log" 2>&1 &
+  holder=$!
+  for _ in $(seq 1 100); do grep -q holding "$out/feed-hold.log" && break; sleep 0.1; done
+  held_line=$(BENCH_TOKEN=$token load get.lua /auth/status "$connections")
+  kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+  row "$backend" "status, EdDSA, 500 idle feed subscribers" "$held_line" no
+  held_rps=$(cut -d' ' -f1 <<<"$held_line")
+  targets+=("$backend: feed propagation p50 $feed_p50 ms, p99 $feed_p99 ms (bar: p99 < 1000); status with 500 idle subscribers ÷ without $(ratio "$held_rps" "$status_rps") (bar: 0.95)")
   row "$backend" "status, revoked token (401 expected)" "$(BENCH_TOKEN=$revoked load get.lua /auth/status "$connections")" yes
   row "$backend" "logout, a fresh token each request" "$(BENCH_TOKENS_FILE=$out/tokens.txt load logout.lua /auth/logout "$connections")" no
   one_login=$(load login.lua /auth/login 1)

@@ -45,6 +45,9 @@ pub enum ApiError {
     /// `email.require_verification` and an unverified address (told after the password check).
     #[error("Email not verified.")]
     EmailNotVerified,
+    /// `revocations.max_subscribers` streams are open on this instance.
+    #[error("Too many subscribers.")]
+    TooManySubscribers,
     /// An email change confirmed for an address another account took meanwhile.
     #[error("That address is already registered.")]
     AddressTaken,
@@ -85,7 +88,7 @@ impl ResponseError for ApiError {
             Self::WrongCurrentPassword | Self::AdminRequired | Self::EmailNotVerified => StatusCode::FORBIDDEN,
             Self::InvalidLink => StatusCode::BAD_REQUEST,
             Self::AddressTaken => StatusCode::CONFLICT,
-            Self::EmailNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Self::EmailNotConfigured | Self::TooManySubscribers => StatusCode::SERVICE_UNAVAILABLE,
             Self::RefreshTokenInvalid => StatusCode::UNAUTHORIZED,
             Self::MissingToken { status } => *status,
             Self::Token(refusal) => StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED),

@@ -30,6 +30,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::pages::confirm_page,
         crate::routes::admin_events::events,
         crate::routes::jwks::jwks,
+        crate::routes::revocations::revocations,
+        crate::routes::revocations_stream::revocations_stream,
         crate::routes::health::live,
         crate::routes::health::ready,
         crate::routes::metrics::metrics,

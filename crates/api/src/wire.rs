@@ -115,3 +115,36 @@ pub(crate) struct EventView {
     #[schema(minimum = 1)]
     pub count: u64,
 }
+
+/// One entry of the revocation feed: what it revokes (a session or a token, by its random id) and when
+/// the last token it concerns expires (unix seconds; the entry is dropped then).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FeedEntryBody {
+    /// The cursor: resume after it (`?after=`, `Last-Event-ID`)
+    pub id: i64,
+    /// A session: every token with this `sid` claim is revoked
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// A token: the token with this `jti` claim is revoked
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    pub until: i64,
+}
+
+impl From<&auth_domain::FeedEntry> for FeedEntryBody {
+    fn from(entry: &auth_domain::FeedEntry) -> Self {
+        let (sid, jti) = match &entry.revoked {
+            auth_domain::Revoked::Session(sid) => (Some(sid.clone()), None),
+            auth_domain::Revoked::Token(jti) => (None, Some(jti.clone())),
+        };
+        Self { id: entry.id, sid, jti, until: entry.until.timestamp() }
+    }
+}
+
+/// A page of the revocation feed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FeedPageBody {
+    pub entries: Vec<FeedEntryBody>,
+    /// The cursor to ask for next (`?after=`)
+    pub next: i64,
+}

@@ -1,6 +1,7 @@
 use crate::account_store::{AccountStore, OutboxStore};
 use crate::clock::Clock;
 use crate::event::{EventKind, NewEvent};
+use crate::feed::FeedStore;
 use crate::mail::{MailPolicy, MailSealer, MailWaker};
 use crate::password::PasswordPolicy;
 use crate::password_hasher::PasswordHasher;
@@ -24,6 +25,7 @@ pub struct Stores {
     pub events: Arc<dyn EventStore>,
     pub accounts: Arc<dyn AccountStore>,
     pub outbox: Arc<dyn OutboxStore>,
+    pub feed: Arc<dyn FeedStore>,
 }
 
 impl Stores {
@@ -36,6 +38,7 @@ impl Stores {
             + EventStore
             + AccountStore
             + OutboxStore
+            + FeedStore
             + 'static,
     {
         Self {
@@ -45,7 +48,8 @@ impl Stores {
             throttles: store.clone(),
             events: store.clone(),
             accounts: store.clone(),
-            outbox: store,
+            outbox: store.clone(),
+            feed: store,
         }
     }
 }
@@ -92,6 +96,7 @@ pub struct AuthService {
     pub(crate) events: Arc<dyn EventStore>,
     pub(crate) accounts: Arc<dyn AccountStore>,
     pub(crate) outbox: Arc<dyn OutboxStore>,
+    pub(crate) feed: Arc<dyn FeedStore>,
     pub(crate) mail: Mail,
     pub(crate) throttle_policy: ThrottlePolicy,
     pub(crate) audit_retention: TimeDelta,
@@ -116,6 +121,7 @@ impl AuthService {
             events: stores.events,
             accounts: stores.accounts,
             outbox: stores.outbox,
+            feed: stores.feed,
             mail: Mail::off(),
             throttle_policy: ThrottlePolicy::standard(),
             audit_retention: TimeDelta::days(90),

@@ -145,6 +145,8 @@ pub enum EndReason {
     Revoked,
     /// The password was set through a reset link: every session ends.
     PasswordReset,
+    /// The account was deleted.
+    AccountDeleted,
 }
 
 impl EndReason {
@@ -156,6 +158,7 @@ impl EndReason {
             Self::Evicted => "evicted",
             Self::Revoked => "revoked",
             Self::PasswordReset => "password_reset",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }

@@ -1018,3 +1018,26 @@ impl OutboxStore for MemoryStore {
         Ok((count - inner.outbox.len()) as u64)
     }
 }
+
+/// The feed's rows are written by the database's triggers; the in-memory store keeps none.
+impl crate::feed::FeedStore for MemoryStore {
+    fn feed_after(&self, _after: i64, _through: i64, _limit: u32) -> Result<Vec<crate::feed::FeedRow>, StoreError> {
+        drop(self.check()?);
+        Ok(Vec::new())
+    }
+
+    fn feed_first_id(&self) -> Result<Option<i64>, StoreError> {
+        drop(self.check()?);
+        Ok(None)
+    }
+
+    fn feed_last_id(&self) -> Result<Option<i64>, StoreError> {
+        drop(self.check()?);
+        Ok(None)
+    }
+
+    fn prune_feed(&self, _sessions: DateTime<Utc>, _tokens: DateTime<Utc>) -> Result<u64, StoreError> {
+        drop(self.check()?);
+        Ok(0)
+    }
+}

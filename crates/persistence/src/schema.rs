@@ -106,6 +106,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revocation_feed (id) {
+        id -> BigInt,
+        sid -> Nullable<Text>,
+        jti -> Nullable<Text>,
+        last_issued_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));

@@ -113,6 +113,7 @@ fn migrations_apply_once(backend: Backend) {
             "20261130000006".to_owned(),
             "20261204000001".to_owned(),
             "20261205000001".to_owned(),
+            "20261205000002".to_owned(),
         ]
     );
     assert!(run_migrations(&settings).unwrap().is_empty());
@@ -323,7 +324,7 @@ fn readiness_reports_pending_migrations(backend: Backend) {
         std::fs::File::create(dir.join("auth.db")).unwrap();
     }
     let store = DieselStore::open(&settings).unwrap();
-    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(10)));
+    assert_eq!(store.check_ready(), Err(NotReady::PendingMigrations(11)));
     run_migrations(&settings).unwrap();
     assert_eq!(store.check_ready(), Ok(()));
 }

@@ -2,6 +2,7 @@
 //! Tests build the same `Application` the binary runs.
 
 pub mod cli;
+mod feed_task;
 mod healthcheck;
 pub mod http;
 mod key_task;

@@ -80,6 +80,9 @@ pub struct Components {
     /// With email on, what renders and sends it, and the sender's wake-up (a row was queued here).
     mailer: Option<Arc<auth_mail::Mailer>>,
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// The revocation feed on this instance.
+    feed: web::Data<auth_api::FeedHub>,
+    feed_poll: Duration,
 }
 
 impl Components {
@@ -126,6 +129,9 @@ impl Components {
             .with_audit_retention(settings.audit.retention())
             .with_mail(mail);
         let proxies = settings.server.trusted_proxies().map_err(StartupError::TrustedProxies)?;
+        // the feed starts after what is stored now (read lazily: an unreachable database must not stop a
+        // start, as for every other use case; the first poll reads it then)
+        let feed = auth_api::FeedHub::new(service.feed_last_id().unwrap_or(0), settings.revocations.max_subscribers);
         let readiness: Arc<dyn Readiness> = store.clone();
         let service = Arc::new(service);
         // One lane: it holds one connection, and a batch gathers everything that arrived while the last
@@ -149,7 +155,19 @@ impl Components {
             metrics: MetricsPlacement::of(&settings.metrics),
             mailer,
             outbox_wake,
+            feed: web::Data::new(feed),
+            feed_poll: Duration::from_millis(settings.revocations.poll_interval_ms),
         })
+    }
+
+    /// Publishes the revocation feed on this instance. Runs until the returned task is aborted.
+    pub fn spawn_feed_task(&self) -> actix_web::rt::task::JoinHandle<()> {
+        crate::feed_task::spawn(self.service.clone().into_inner(), self.feed.clone().into_inner(), self.feed_poll)
+    }
+
+    /// The revocation feed's hub (tests read its cursor).
+    pub fn feed(&self) -> &auth_api::FeedHub {
+        &self.feed
     }
 
     /// Sends what the outbox holds; `None` without email. Runs until the returned task is aborted.
@@ -186,7 +204,8 @@ impl Components {
             .app_data(self.authenticator.clone())
             .app_data(self.body_timeout.clone())
             .app_data(self.proxies.clone())
-            .app_data(self.readiness.clone());
+            .app_data(self.readiness.clone())
+            .app_data(self.feed.clone());
         if self.metrics == MetricsPlacement::MainAddress {
             cfg.app_data(self.metrics_source());
         }
@@ -267,6 +286,7 @@ impl Application {
             vec![spawn_pruning(components.service().clone(), Duration::from_secs(settings.tokens.prune_interval_secs))];
         background.extend(components.spawn_key_task());
         background.extend(components.spawn_outbox_sender());
+        background.push(components.spawn_feed_task());
         if components.metrics != MetricsPlacement::Off {
             background.push(crate::http::spawn_metrics_upkeep());
         }
@@ -369,6 +389,7 @@ fn spawn_pruning(service: web::Data<AuthService>, interval: Duration) -> actix_w
                     metrics::counter!("auth_events_pruned_total").increment(pruned.events);
                     metrics::counter!("auth_outbox_pruned_total").increment(pruned.mails);
                     metrics::counter!("auth_links_pruned_total").increment(pruned.links);
+                    metrics::counter!("auth_feed_pruned_total").increment(pruned.feed);
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired revocations failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "pruning task failed"),

@@ -6,11 +6,13 @@
 //! ```
 //!
 //! `AUTH_JWKS_URL` (required), `AUTH_ISSUER` (default `auth-service`), `PORT` (default 8081; 0 picks a
-//! free one). Prints `listening on 127.0.0.1:PORT` once it listens.
+//! free one), `AUTH_REVOCATIONS_URL` (optional: follow the revocation feed, e.g.
+//! `http://127.0.0.1:8080/auth/revocations/stream`, so that a logout is refused here within a second).
+//! Prints `listening on 127.0.0.1:PORT` once it listens.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_verify::actix::Authenticated;
-use auth_verify::{Verifier, VerifierConfig};
+use auth_verify::{FeedConfig, Verifier, VerifierConfig};
 use std::io::Write;
 
 async fn hello(user: Authenticated) -> HttpResponse {
@@ -32,7 +34,11 @@ async fn main() -> std::io::Result<()> {
     };
     let issuer = std::env::var("AUTH_ISSUER").unwrap_or_else(|_| "auth-service".to_owned());
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8081);
-    let verifier = web::Data::new(Verifier::new(VerifierConfig::new(jwks_url, issuer)));
+    let mut verifier = Verifier::new(VerifierConfig::new(jwks_url, issuer));
+    if let Ok(feed_url) = std::env::var("AUTH_REVOCATIONS_URL") {
+        verifier = verifier.with_revocation_feed(FeedConfig::new(feed_url))?;
+    }
+    let verifier = web::Data::new(verifier);
     let server = HttpServer::new(move || App::new().app_data(verifier.clone()).route("/hello", web::get().to(hello)))
         .workers(1)
         .bind(("127.0.0.1", port))?;

@@ -31,8 +31,8 @@ string_fields_body! {
     #[derive(utoipa::ToSchema)]
     #[schema(as = LinkTokenRequest)]
     LinkTokenRequest {
-        /// The `token` parameter of the link (43 characters)
-        #[schema(value_type = String, min_length = 43, max_length = 43)]
+        /// The `token` parameter of the link (43 characters of base64url)
+        #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$")]
         token,
     }
 }
@@ -52,8 +52,8 @@ string_fields_body! {
     #[derive(utoipa::ToSchema)]
     #[schema(as = PasswordResetRequest)]
     PasswordResetRequest {
-        /// The `token` parameter of the reset link
-        #[schema(value_type = String, min_length = 43, max_length = 43)]
+        /// The `token` parameter of the reset link (43 characters of base64url)
+        #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$")]
         token,
         /// As at registration: `password.min_length` (default 6) to 128 characters
         #[schema(value_type = String, format = Password, max_length = 128)]

@@ -15,6 +15,8 @@ pub(crate) mod password_forgot;
 pub(crate) mod password_reset;
 pub(crate) mod refresh;
 pub(crate) mod register;
+pub(crate) mod revocations;
+pub(crate) mod revocations_stream;
 pub(crate) mod session_end;
 pub(crate) mod sessions;
 pub(crate) mod status;
@@ -26,7 +28,7 @@ use actix_web::{Route, web};
 
 /// Every API route: path, method, handler. `configure` registers them and `routes` lists them, so the
 /// OpenAPI test can check that each one is documented.
-fn endpoints() -> [(&'static str, Method, Route); 23] {
+fn endpoints() -> [(&'static str, Method, Route); 25] {
     [
         ("/auth/register", Method::POST, web::post().to(register::register)),
         ("/auth/login", Method::POST, web::post().to(login::login)),
@@ -48,6 +50,8 @@ fn endpoints() -> [(&'static str, Method, Route); 23] {
         ("/auth/account", Method::DELETE, web::delete().to(account_delete::delete_account)),
         ("/admin/events", Method::GET, web::get().to(admin_events::events)),
         ("/.well-known/jwks.json", Method::GET, web::get().to(jwks::jwks)),
+        ("/auth/revocations", Method::GET, web::get().to(revocations::revocations)),
+        ("/auth/revocations/stream", Method::GET, web::get().to(revocations_stream::revocations_stream)),
         ("/health/live", Method::GET, web::get().to(health::live)),
         ("/health/ready", Method::GET, web::get().to(health::ready)),
         ("/metrics", Method::GET, web::get().to(metrics::metrics)),

@@ -5,7 +5,7 @@
 //! Referer (the token is in the address); never cached.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use auth_domain::{AuthService, LinkToken};
 use base64::Engine;
 use sha2::Digest;
@@ -94,57 +94,60 @@ const CONFIRM: Page = Page {
     password_fields: false,
 };
 
-#[derive(serde::Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
+/// The link's `token` from the query: the first and only one (two are no token).
+fn token(request: &HttpRequest) -> Option<LinkToken> {
+    let mut tokens = request.query_string().split('&').filter_map(|pair| pair.strip_prefix("token="));
+    match (tokens.next(), tokens.next()) {
+        (Some(token), None) => LinkToken::parse(token),
+        _ => None,
+    }
 }
 
 #[utoipa::path(
     get,
     path = "/auth/verify",
     tag = "account",
-    params(("token" = Option<String>, Query, description = "The token the email's link carries")),
+    params(("token" = String, Query, pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$", description = "The token the email's link carries (43 characters of base64url)")),
     responses(
         (status = 200, description = "The page of a verification link: an HTML page whose form posts the token (opening it changes nothing)", content_type = "text/html", body = String),
         (status = 400, description = "No well-formed token: an HTML page that says `Invalid or expired link.`", content_type = "text/html", body = String),
     )
 )]
-pub async fn verify_page(query: web::Query<TokenQuery>) -> HttpResponse {
-    page(&VERIFY, query.into_inner(), 0)
+pub async fn verify_page(request: HttpRequest) -> HttpResponse {
+    page(&VERIFY, token(&request), 0)
 }
 
 #[utoipa::path(
     get,
     path = "/auth/reset",
     tag = "account",
-    params(("token" = Option<String>, Query, description = "The token the email's link carries")),
+    params(("token" = String, Query, pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$", description = "The token the email's link carries (43 characters of base64url)")),
     responses(
         (status = 200, description = "The page of a reset link, with the new password's fields: an HTML page whose form posts the token (opening it changes nothing)", content_type = "text/html", body = String),
         (status = 400, description = "No well-formed token: an HTML page that says `Invalid or expired link.`", content_type = "text/html", body = String),
     )
 )]
-pub async fn reset_page(service: web::Data<AuthService>, query: web::Query<TokenQuery>) -> HttpResponse {
-    page(&RESET, query.into_inner(), service.password_policy().min_length)
+pub async fn reset_page(service: web::Data<AuthService>, request: HttpRequest) -> HttpResponse {
+    page(&RESET, token(&request), service.password_policy().min_length)
 }
 
 #[utoipa::path(
     get,
     path = "/auth/email/confirm",
     tag = "account",
-    params(("token" = Option<String>, Query, description = "The token the email's link carries")),
+    params(("token" = String, Query, pattern = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$", description = "The token the email's link carries (43 characters of base64url)")),
     responses(
         (status = 200, description = "The page of an email-change link: an HTML page whose form posts the token (opening it changes nothing)", content_type = "text/html", body = String),
         (status = 400, description = "No well-formed token: an HTML page that says `Invalid or expired link.`", content_type = "text/html", body = String),
     )
 )]
-pub async fn confirm_page(query: web::Query<TokenQuery>) -> HttpResponse {
-    page(&CONFIRM, query.into_inner(), 0)
+pub async fn confirm_page(request: HttpRequest) -> HttpResponse {
+    page(&CONFIRM, token(&request), 0)
 }
 
-fn page(page: &Page, query: TokenQuery, min_length: usize) -> HttpResponse {
+fn page(page: &Page, token: Option<LinkToken>, min_length: usize) -> HttpResponse {
     // Only a well-formed token is put into the page (43 base64url characters: nothing to escape); it is
     // not looked up: a GET changes nothing and tells nothing.
-    let token = query.token.as_deref().and_then(LinkToken::parse);
     let (status, content) = match &token {
         Some(token) => (actix_web::http::StatusCode::OK, form(page, token.expose(), min_length)),
         None => (

@@ -3,6 +3,7 @@ pub mod authenticate;
 pub mod delete_account;
 pub mod email_change;
 pub mod events;
+pub mod feed;
 pub mod keys;
 pub mod login;
 pub mod logout;

@@ -14,6 +14,8 @@ pub struct Pruned {
     pub mails: u64,
     /// Links by email that have expired.
     pub links: u64,
+    /// Revocation-feed entries whose tokens have all expired.
+    pub feed: u64,
 }
 
 impl AuthService {
@@ -41,6 +43,7 @@ impl AuthService {
         let events = self.events.prune_events(ago(self.audit_retention))?;
         let mails = self.outbox.prune_mail(ago(self.mail.policy.retention))?;
         let links = self.accounts.prune_links(now)?;
+        let feed = self.feed.prune_feed(ago(self.feed_token_life()), now)?;
         tracing::info!(
             revocations,
             sessions,
@@ -48,8 +51,9 @@ impl AuthService {
             events,
             mails,
             links,
-            "expired revocations, sessions, counters, events, emails and links pruned"
+            feed,
+            "expired revocations, sessions, counters, events, emails, links and feed entries pruned"
         );
-        Ok(Pruned { revocations, sessions, counters, events, mails, links })
+        Ok(Pruned { revocations, sessions, counters, events, mails, links, feed })
     }
 }

@@ -273,14 +273,14 @@ fn prune_deletes_only_expired_revocations_and_sessions() {
 
     assert_eq!(
         f.service.prune().unwrap(),
-        Pruned { revocations: 0, sessions: 0, counters: 0, events: 0, mails: 0, links: 0 }
+        Pruned { revocations: 0, sessions: 0, counters: 0, events: 0, mails: 0, links: 0, feed: 0 }
     );
     f.clock.advance(TimeDelta::minutes(31));
     // the early token has expired, and so has every token of the session its logout ended; the
     // registration's counter is past its hour
     assert_eq!(
         f.service.prune().unwrap(),
-        Pruned { revocations: 1, sessions: 1, counters: 1, events: 0, mails: 0, links: 0 }
+        Pruned { revocations: 1, sessions: 1, counters: 1, events: 0, mails: 0, links: 0, feed: 0 }
     );
     assert!(f.store.counters().is_empty());
     let rows = f.store.revocations();

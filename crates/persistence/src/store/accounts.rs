@@ -5,7 +5,7 @@ use super::events::insert_event;
 use super::sessions::end_sessions;
 use crate::connection::DbConnection;
 use crate::error::{is_unique_violation, query_failed};
-use crate::schema::{attempt_counters, auth_events, email_tokens, outbox, users};
+use crate::schema::{attempt_counters, auth_events, email_tokens, outbox, sessions, users};
 use auth_domain::{
     AccountStore, Email, EmailChanged, EndReason, LinkHash, LinkKind, MailCap, NewEvent, NewLink, NewMail, OutboxState,
     PasswordHash, Queued, StoreError, StoredLink, UserId,
@@ -254,7 +254,18 @@ impl AccountStore for DieselStore {
 
     fn delete_account(&self, email: &Email, event: &NewEvent) -> Result<bool, StoreError> {
         let deleted = DbConnection::transaction(&mut *self.conn()?, |conn: &mut DbConnection| {
-            // sessions, revocations and links go by cascade
+            // the live sessions end first, so that the revocation feed carries them (its trigger sees an
+            // ended session); then sessions, revocations and links go by cascade
+            // (an UPDATE first: on SQLite the transaction then holds the write lock before it reads)
+            let of_user = users::table.filter(users::email.eq(email.as_str())).select(users::id);
+            diesel::update(
+                sessions::table.filter(sessions::user_id.eq_any(of_user)).filter(sessions::ended_at.is_null()),
+            )
+            .set((
+                sessions::ended_at.eq(event.at.naive_utc()),
+                sessions::end_reason.eq(EndReason::AccountDeleted.as_str()),
+            ))
+            .execute(conn)?;
             let ids: Vec<i64> =
                 diesel::delete(users::table.filter(users::email.eq(email.as_str()))).returning(users::id).load(conn)?;
             let Some(&id) = ids.first() else { return Ok(false) };

@@ -1,5 +1,6 @@
 mod accounts;
 mod events;
+mod feed;
 mod outbox;
 mod revocations;
 mod sessions;

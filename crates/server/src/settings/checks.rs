@@ -2,8 +2,8 @@
 //! environment; weak, short or shipped secrets in production; a shipped secret on a public address.
 
 use super::{
-    AbuseSettings, AuditSettings, EmailSettings, EmailTransport, Environment, ServerSettings, Settings, SettingsError,
-    TokenSettings,
+    AbuseSettings, AuditSettings, EmailSettings, EmailTransport, Environment, RevocationSettings, ServerSettings,
+    Settings, SettingsError, TokenSettings,
 };
 use auth_domain::{SessionPolicy, ThrottlePolicy};
 use auth_persistence::PoolSettings;
@@ -327,6 +327,19 @@ impl Settings {
         let abuse = &self.abuse;
         in_range(problems, "abuse.window_secs", abuse.window_secs, ThrottlePolicy::WINDOW_SECS);
         in_range(problems, "audit.retention_days", self.audit.retention_days, AuditSettings::RETENTION_DAYS);
+        let revocations = &self.revocations;
+        in_range(
+            problems,
+            "revocations.max_subscribers",
+            revocations.max_subscribers,
+            RevocationSettings::MAX_SUBSCRIBERS,
+        );
+        in_range(
+            problems,
+            "revocations.poll_interval_ms",
+            revocations.poll_interval_ms,
+            RevocationSettings::POLL_INTERVAL_MS,
+        );
         for (name, value) in [
             ("abuse.login_pair_max_failures", abuse.login_pair_max_failures),
             ("abuse.login_email_max_failures", abuse.login_email_max_failures),
@@ -379,7 +392,7 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
 /// Appends the environment variable of the setting a problem starts with: `database.pool_max_size ...`
 /// gets `(APP__DATABASE__POOL_MAX_SIZE)`.
 fn with_variable(problem: String) -> String {
-    let key = problem.split_whitespace().next().unwrap_or_default();
+    let key = problem.split_whitespace().next().unwrap_or_default().trim_end_matches([':', ',', '.']);
     format!("{problem} (APP__{})", key.replace('.', "__").to_ascii_uppercase())
 }
 

@@ -59,6 +59,7 @@ pub struct Settings {
     pub abuse: AbuseSettings,
     pub audit: AuditSettings,
     pub email: EmailSettings,
+    pub revocations: RevocationSettings,
     pub cors: CorsSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
@@ -240,6 +241,19 @@ impl EmailSettings {
     pub const MAX_PER_ADDRESS_PER_HOUR: RangeInclusive<u32> = 0..=1000;
     pub const MAX_ATTEMPT_HOURS: RangeInclusive<u64> = 1..=720;
     pub const RETENTION_DAYS: RangeInclusive<u32> = 1..=3650;
+}
+
+/// `[revocations]`: the revocation feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationSettings {
+    pub max_subscribers: usize,
+    pub poll_interval_ms: u64,
+}
+
+impl RevocationSettings {
+    pub const MAX_SUBSCRIBERS: RangeInclusive<usize> = 0..=100_000;
+    pub const POLL_INTERVAL_MS: RangeInclusive<u64> = 10..=10_000;
 }
 
 /// `email.transport`.

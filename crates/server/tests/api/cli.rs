@@ -39,7 +39,7 @@ fn migrate_applies_the_migrations_once() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "applied 10 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005, 20261130000006, 20261204000001, 20261205000001\n"
+        "applied 11 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005, 20261130000006, 20261204000001, 20261205000001, 20261205000002\n"
     );
     let out = run(auth_server("test", db.url()).arg("migrate"));
     assert_eq!(text(&out.stdout), "applied 0 migration(s)\n");

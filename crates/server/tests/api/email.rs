@@ -3,7 +3,7 @@
 
 use crate::helpers::{EMAIL, PASSWORD, TestApp};
 use actix_web::test::TestRequest;
-use auth_testkit::{Backend, Mailbox, ReceivedMail, SmtpServer, on_both_backends};
+use auth_testkit::{Backend, Mailbox, ReceivedMail, SmtpServer, TestDatabase, on_both_backends};
 use serde_json::json;
 use sha2::Digest;
 use std::time::Duration;
@@ -179,7 +179,9 @@ async fn a_reset_link_sets_a_new_password_and_ends_every_session(backend: Backen
     let new = m.app.login(EMAIL, "a-new-password").await.token(200, "Successfully logged in.");
     assert_eq!(m.app.status(&new).await.body["data"]["email_verified"], true, "the reset proved the address");
     let sessions = m.app.db.sessions();
-    assert!(sessions[0].ended_at.is_some() && sessions[0].end_reason.as_deref() == Some("password_reset"));
+    let reasons: Vec<Option<&str>> = sessions.iter().map(|s| s.end_reason.as_deref()).collect();
+    assert_eq!(reasons.iter().filter(|r| **r == Some("password_reset")).count(), 1, "{reasons:?}");
+    assert_eq!(reasons.iter().filter(|r| r.is_none()).count(), 1, "only the new login's lives: {reasons:?}");
     let notice = &arrived(m.smtp.mailbox(), 3).await[2];
     assert_eq!(
         (notice.to.as_slice(), notice.subject.as_str()),
@@ -350,8 +352,56 @@ async fn required_verification_holds_the_login_back(backend: Backend) {
     m.app.login(EMAIL, PASSWORD).await.token(200, "Successfully logged in.");
 }
 
+/// `auth-server outbox list` shows the rows (never a link) and `outbox retry` queues a given-up one again.
+async fn the_outbox_is_listed_and_retried_from_the_command_line(backend: Backend) {
+    // a mail server that is not there, and no sender: the rows stay queued
+    let app = TestApp::with_email(backend, "smtp://127.0.0.1:1", &[]);
+    app.register(EMAIL, PASSWORD).await.token(201, "Successfully registered.");
+    forgot(&app, EMAIL).await.assert(202, json!({"status": "success", "message": RESET_SENT}));
+    let cli = |args: &'static [&'static str]| {
+        let url = app.db.url().to_owned();
+        async move {
+            crate::common::blocking(move || {
+                crate::common::auth_server("test", &url)
+                    .env("APP__EMAIL__TRANSPORT", "smtp")
+                    .env("APP__EMAIL__SMTP_URL", "smtp://127.0.0.1:1")
+                    .args(args)
+                    .output()
+                    .unwrap()
+            })
+            .await
+        }
+    };
+    let out = cli(&["outbox", "list"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        lines[0],
+        ["id", "kind", "recipient", "state", "attempts", "created", "next attempt", "sent", "last error"]
+    );
+    assert_eq!(lines[1][..5], ["2", "password_reset_link", EMAIL, "queued", "0"]);
+    assert_eq!(lines[2][..5], ["1", "verify_email", EMAIL, "queued", "0"]);
+    assert!(!listed.contains("token"), "{listed}");
+
+    app.db.execute("UPDATE outbox SET state = 'dead', last_error = 'SMTP: connection refused' WHERE id = 1");
+    let dead = String::from_utf8(cli(&["outbox", "list", "--state", "dead"]).await.stdout).unwrap();
+    assert_eq!(dead.lines().count(), 2, "{dead}");
+    assert!(dead.lines().nth(1).unwrap().ends_with("\tSMTP: connection refused"), "{dead}");
+    let out = cli(&["outbox", "retry", "1"]).await;
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "email 1 queued again; a running instance sends it within 5 seconds\n"
+    );
+    assert_eq!(app.db.mails()[0].state, "queued");
+    let out = cli(&["outbox", "retry", "99"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no unsent email has the id 99"));
+}
+
 on_both_backends!(
     async registration_sends_a_link_that_verifies_the_address_once,
+    the_outbox_is_listed_and_retried_from_the_command_line,
     a_new_verification_link_voids_the_older_one,
     a_reset_link_sets_a_new_password_and_ends_every_session,
     an_address_gets_at_most_its_hourly_cap_and_a_client_its_limit,
@@ -443,7 +493,8 @@ async fn the_pages_are_strict_and_change_nothing() {
         assert!(
             html.contains(&format!("value=\"{token}\"")) && !html.contains("http://") && !html.contains("https://")
         );
-        for bad in ["", "?token=", "?token=short", "?token=%3Cscript%3E"] {
+        let twice = format!("?token={token}&token={token}");
+        for bad in ["", "?token=", "?token=short", "?token=%3Cscript%3E", twice.as_str()] {
             let (status, html) = app.raw(TestRequest::get().uri(&format!("{path}{bad}"))).await;
             assert!(
                 status == 400 && html.contains("Invalid or expired link.") && !html.contains("<script>alert"),
@@ -452,4 +503,39 @@ async fn the_pages_are_strict_and_change_nothing() {
         }
     }
     assert!(app.db.links().is_empty());
+}
+
+/// Development (`make run`): the email, link included, is written to the log, and the link works.
+#[actix_web::test]
+async fn in_development_the_link_is_in_the_log_and_works() {
+    let db = TestDatabase::sqlite();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let served = crate::common::Served::start(
+        db.url(),
+        &[("APP__EMAIL__TRANSPORT", "log"), ("APP__LOG__LEVEL", "info"), ("APP__LOG__FORMAT", "json")],
+        std::process::Stdio::from(log.reopen().unwrap()),
+    );
+    let port = served.port;
+    let registered = crate::common::blocking(move || {
+        crate::common::post_json(port, "/auth/register", &json!({"email": EMAIL, "password": PASSWORD}))
+    })
+    .await;
+    assert_eq!(registered.status, 201);
+    let deadline = std::time::Instant::now() + WAIT;
+    let line = loop {
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        if let Some(line) = text.lines().find(|l| l.contains("email written to the log")) {
+            break line.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "no email in the log: {text}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let link = entry["link"].as_str().unwrap_or_else(|| panic!("{line}"));
+    assert!(link.starts_with("http://127.0.0.1:8080/auth/verify?token="), "{link}");
+    let token = link.split("?token=").nth(1).unwrap().to_owned();
+    let verified =
+        crate::common::blocking(move || crate::common::post_json(port, "/auth/verify", &json!({ "token": token })))
+            .await;
+    assert_eq!((verified.status, verified.json()["message"].clone()), (200, json!("Email verified.")));
 }

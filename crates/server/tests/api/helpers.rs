@@ -143,6 +143,13 @@ impl TestApp {
         self.components.spawn_outbox_sender().expect("email is on")
     }
 
+    /// What the feed task does on each poll: the rows written since are published.
+    pub fn publish_feed(&self) {
+        let hub = self.components.feed();
+        let rows = self.service().feed_rows_after(hub.read_from(), 1000).unwrap();
+        hub.absorb(rows, std::time::Instant::now());
+    }
+
     /// How many hash slots requests have taken.
     pub fn hash_slots_taken(&self) -> u64 {
         self.components.hashes().granted()

@@ -178,7 +178,7 @@ fn migrations_started_by_several_processes_at_once_apply_once() {
             "applied 0 migration(s)\n",
             "applied 0 migration(s)\n",
             "applied 0 migration(s)\n",
-            "applied 10 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005, 20261130000006, 20261204000001, 20261205000001\n",
+            "applied 11 migration(s): 20261129000001, 20261129000002, 20261130000001, 20261130000002, 20261130000003, 20261130000004, 20261130000005, 20261130000006, 20261204000001, 20261205000001, 20261205000002\n",
         ]
     );
     assert!(db.users().is_empty() && db.revocations().is_empty(), "the tables exist");

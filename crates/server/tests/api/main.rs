@@ -18,6 +18,7 @@ mod email;
 mod events;
 mod fallback;
 mod faults;
+mod feed;
 mod garbage;
 mod helpers;
 mod hostile;

@@ -303,6 +303,13 @@ fn every_number_has_a_range_checked_in_every_environment() {
         ("APP__SESSIONS__REFRESH_REUSE_GRACE_SECS", "61", "sessions.refresh_reuse_grace_secs must be between 0 and 60"),
         ("APP__SESSIONS__MAX_PER_USER", "0", "sessions.max_per_user must be between 1 and 1000"),
         ("APP__SESSIONS__REFRESH_TTL_SECS", "10", "sessions.refresh_ttl_secs must be between 60 and 31536000"),
+        ("APP__ABUSE__FORGOT_PER_IP_PER_HOUR", "2000000", "abuse.forgot_per_ip_per_hour must be between 0 and 1000000"),
+        ("APP__EMAIL__RESET_TTL_SECS", "10", "email.reset_ttl_secs must be between 60 and 2592000"),
+        ("APP__EMAIL__VERIFY_TTL_SECS", "99999999", "email.verify_ttl_secs must be between 60 and 2592000"),
+        ("APP__EMAIL__MAX_PER_ADDRESS_PER_HOUR", "1001", "email.max_per_address_per_hour must be between 0 and 1000"),
+        ("APP__EMAIL__MAX_ATTEMPT_HOURS", "0", "email.max_attempt_hours must be between 1 and 720"),
+        ("APP__EMAIL__RETENTION_DAYS", "0", "email.retention_days must be between 1 and 3650"),
+        ("APP__EMAIL__SMTP_TIMEOUT_SECS", "0", "email.smtp_timeout_secs must be between 1 and 300"),
     ];
     for environment in [Environment::Development, Environment::Test, Environment::Production] {
         for (variable, value, expected) in cases {
@@ -526,4 +533,88 @@ fn signing_settings_are_checked() {
         ],
     );
     hs256.validate(Environment::Production).unwrap();
+}
+
+/// Email in production: never links in the log; SMTP needs a URL it can use and the public address of
+/// the links; a URL's password is never repeated; with email on (even under HS256) the key-encryption key
+/// must be the operator's own, as it seals the outbox's links.
+#[test]
+fn production_email_needs_smtp_its_url_and_the_links_address() {
+    let base = [("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__TOKENS__KEY_ENCRYPTION_KEY", GOOD_KEK)];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = base.to_vec();
+        pairs.extend_from_slice(extra);
+        load(Environment::Production, &pairs)
+    };
+    // shipped: email off, valid
+    let off = with(&[]);
+    off.validate(Environment::Production).unwrap();
+    assert!(!off.email.enabled());
+    let has = |extra: &[(&'static str, &'static str)], expected: &str| {
+        let problems = problems(&with(extra), Environment::Production);
+        assert!(problems.iter().any(|p| p.contains(expected)), "{extra:?}: {problems:?}");
+        problems
+    };
+    has(&[("APP__EMAIL__TRANSPORT", "log")], "production needs \"smtp\" or \"none\" (APP__EMAIL__TRANSPORT)");
+    has(&[("APP__EMAIL__TRANSPORT", "smtp")], "email.smtp_url is not set");
+    has(
+        &[("APP__EMAIL__TRANSPORT", "smtp"), ("APP__EMAIL__SMTP_URL", "smtp://mail.example.com")],
+        "email.public_url is not set",
+    );
+    let listed = has(
+        &[
+            ("APP__EMAIL__TRANSPORT", "smtp"),
+            ("APP__EMAIL__SMTP_URL", "http://mailer:hunter2@mail.example.com"),
+            ("APP__EMAIL__PUBLIC_URL", "https://auth.example.com"),
+        ],
+        "email.smtp_url must start with smtp:// or smtps:// (APP__EMAIL__SMTP_URL)",
+    );
+    assert!(listed.iter().all(|p| !p.contains("hunter2")), "{listed:?}");
+    has(
+        &[
+            ("APP__EMAIL__TRANSPORT", "smtp"),
+            ("APP__EMAIL__SMTP_URL", "smtps://mail.example.com"),
+            ("APP__EMAIL__SMTP_TLS", "none"),
+            ("APP__EMAIL__PUBLIC_URL", "https://auth.example.com"),
+        ],
+        "email.smtp_tls = \"none\" cannot be used with smtps://",
+    );
+    has(
+        &[
+            ("APP__EMAIL__TRANSPORT", "smtp"),
+            ("APP__EMAIL__SMTP_URL", "smtp://mail.example.com"),
+            ("APP__EMAIL__PUBLIC_URL", "auth.example.com"),
+        ],
+        "email.public_url must be an http:// or https:// URL",
+    );
+    has(&[("APP__EMAIL__REQUIRE_VERIFICATION", "true")], "email.require_verification needs email");
+    let good = [
+        ("APP__EMAIL__TRANSPORT", "smtp"),
+        ("APP__EMAIL__SMTP_URL", "smtp://mailer:s3cret@mail.example.com:587"),
+        ("APP__EMAIL__PUBLIC_URL", "https://auth.example.com"),
+    ];
+    with(&good).validate(Environment::Production).unwrap();
+    // HS256 with email: the key-encryption key is still needed, and must be the operator's own
+    let mut hs256 = vec![("APP__TOKENS__SECRET", GOOD_SECRET), ("APP__TOKENS__ALGORITHM", "HS256")];
+    hs256.extend_from_slice(&good);
+    let problems = problems(&load(Environment::Production, &hs256), Environment::Production);
+    assert!(problems.iter().any(|p| p.contains("tokens.key_encryption_key is not set")), "{problems:?}");
+}
+
+/// A template directory with a broken or unknown file stops the start, naming the file.
+#[test]
+fn a_broken_template_override_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("password_reset_link.txt"), "{{ link").unwrap();
+    let path = dir.path().to_str().unwrap();
+    let s = load(Environment::Development, &[("APP__EMAIL__TEMPLATES_DIR", path)]);
+    let problems = problems(&s, Environment::Development);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("template password_reset_link.txt") && p.ends_with("(APP__EMAIL__TEMPLATES_DIR)")),
+        "{problems:?}"
+    );
+    std::fs::write(dir.path().join("password_reset_link.txt"), "Reset: {{ link }}").unwrap();
+    load(Environment::Development, &[("APP__EMAIL__TEMPLATES_DIR", path)]).validate(Environment::Development).unwrap();
 }
